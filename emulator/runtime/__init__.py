@@ -1,0 +1,1 @@
+"""Runtimes execute a lab plan: network namespaces here, containerlab elsewhere."""

@@ -1,0 +1,172 @@
+"""The embedded runtime: one Linux network namespace per node, veth pairs for links.
+
+Veth pairs are created straight into the two namespaces, never in the host's, so that a lab is
+never connected to the host's network and removing the namespaces removes every link.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pyroute2 import IPRoute, netns
+from pyroute2.netlink.exceptions import NetlinkError
+
+from emulator import wait
+from emulator.errors import CommandFailed
+
+NETNS_DIR = Path("/run/netns")
+
+
+def namespace(lab: str, node: str) -> str:
+    return f"ml-{lab}-{node}"
+
+
+def lab_namespaces(lab: str) -> list[str]:
+    """Every namespace on this host that belongs to the lab, whatever state recorded."""
+    if not NETNS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(f"ml-{lab}-"))
+
+
+def namespace_pids(ns: str) -> list[int]:
+    """Processes whose network namespace is ns (as `ip netns pids` finds them)."""
+    try:
+        target = os.stat(NETNS_DIR / ns)
+    except OSError:
+        return []
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            st = os.stat(entry / "ns" / "net")
+        except OSError:
+            continue
+        if (st.st_ino, st.st_dev) == (target.st_ino, target.st_dev):
+            pids.append(int(entry.name))
+    return pids
+
+
+class NetnsRuntime:
+    def __init__(self, lab: str):
+        self.lab = lab
+        self._ipr: dict[str, IPRoute] = {}
+
+    def ns(self, node: str) -> str:
+        return namespace(self.lab, node)
+
+    def _ip(self, node: str) -> IPRoute:
+        if node not in self._ipr:
+            self._ipr[node] = IPRoute(netns=self.ns(node))
+        return self._ipr[node]
+
+    def create_node(self, node: str, sysctls: Mapping[str, str]) -> None:
+        netns.create(self.ns(node))
+        ipr = self._ip(node)
+        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+        if sysctls:
+            argv = ["sysctl", "-q", "-w"] + [f"{k}={v}" for k, v in sysctls.items()]
+            self.run(node, argv)
+
+    def create_veth(self, a_node: str, a_ifname: str, b_node: str, b_ifname: str) -> None:
+        self._ip(a_node).link("add", ifname=a_ifname, kind="veth",
+                              peer={"ifname": b_ifname, "net_ns_fd": self.ns(b_node)})
+
+    def configure(self, node: str, ifname: str, addresses: Sequence[str] = (),
+                  arp: bool = True) -> None:
+        ipr = self._ip(node)
+        index = ipr.link_lookup(ifname=ifname)[0]
+        if not arp:
+            # IFF_NOARP: the member must not answer ARP for the bundle's address with its own MAC.
+            ipr.link("set", index=index, flags=0x80, change=0x80)
+        ipr.link("set", index=index, state="up")
+        for address in addresses:
+            ip, prefixlen = address.split("/")
+            try:
+                ipr.addr("add", index=index, address=ip, prefixlen=int(prefixlen))
+            except NetlinkError as exc:
+                if exc.code != 17:      # EEXIST: already configured
+                    raise
+
+    def link_state(self, node: str, ifname: str) -> dict[str, object]:
+        ipr = self._ip(node)
+        found = ipr.get_links(ifname=ifname)
+        if not found:
+            return {"exists": False}
+        link = found[0]
+        return {"exists": True, "operstate": link.get("operstate"),
+                "carrier": link.get("carrier")}
+
+    def run(self, node: str, argv: Sequence[str], check: bool = True,
+            timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        full = ["ip", "netns", "exec", self.ns(node), *argv]
+        result = subprocess.run(full, capture_output=True, text=True, timeout=timeout,
+                                stdin=subprocess.DEVNULL)
+        if check and result.returncode != 0:
+            raise CommandFailed(list(full), result.returncode, result.stderr or result.stdout)
+        return result
+
+    def spawn(self, node: str, argv: Sequence[str], log: Path,
+              env: Mapping[str, str] | None = None) -> int:
+        # Detached (the shell exits at once), so the program outlives the controller and
+        # `mapslab down` in another process can stop it.
+        script = 'setsid "$@" </dev/null >>"$MAPSLAB_LOG" 2>&1 & echo $!'
+        result = subprocess.run(["ip", "netns", "exec", self.ns(node), "sh", "-c", script, "sh",
+                                 *argv], capture_output=True, text=True, timeout=10,
+                                stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {}), "MAPSLAB_LOG": str(log)})
+        if result.returncode != 0 or not result.stdout.strip().isdigit():
+            raise CommandFailed(list(argv), result.returncode, result.stderr)
+        return int(result.stdout.strip())
+
+    def close(self) -> None:
+        for ipr in self._ipr.values():
+            ipr.close()
+        self._ipr.clear()
+
+    def destroy(self, nodes: Sequence[str]) -> None:
+        self.close()
+        destroy_namespaces([self.ns(n) for n in nodes])
+
+
+def destroy_namespaces(namespaces: Sequence[str]) -> None:
+    """SIGKILL every process in the namespaces, wait for them to go, then remove the namespaces."""
+    for sig_round in range(2):
+        pids = [pid for ns in namespaces for pid in namespace_pids(ns)]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if pids:
+            try:
+                wait.until("process_exit", lambda: [p for p in pids if _alive(p)],
+                           lambda alive: f"still running: {alive}" if alive else "")
+            except Exception:
+                if sig_round:
+                    raise
+    for ns in namespaces:
+        try:
+            netns.remove(ns)
+        except (OSError, NetlinkError):
+            pass
+        # netns.remove unmounts and unlinks; a half-created one may be a bare file.
+        path = NETNS_DIR / ns
+        if path.exists():
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
