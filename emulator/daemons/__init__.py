@@ -1,0 +1,1 @@
+"""Routing daemons of the lab: their configs (pure renderers) and how they are started."""

@@ -1,0 +1,75 @@
+"""ExaBGP as the AS8075 speaker of a Microsoft edge router, with the edge agent as its API process."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from emulator.edge.agent import AgentConfig
+from emulator.plan import Lag, Node, Plan
+from emulator.runtime.base import Runtime
+
+
+def render(plan: Plan, node: Node, lag: Lag, agent_config: Path) -> str:
+    """One ExaBGP per interconnect link, so that each link's BGP is gated on its own LAG."""
+    lines = [
+        "process agent {",
+        f"  run {sys.executable} -m emulator.edge.agent {agent_config};",
+        "  encoder json;",
+        "}",
+        "",
+    ]
+    for session in plan.sessions_of(node.name):
+        if session.b_node != node.name or session.lag != lag.name:
+            continue
+        family = session.family
+        prefixes = [p for p in plan.microsoft_prefixes if (":" in p) == (family == "ipv6")]
+        lines += [
+            f"neighbor {session.a_address} {{",
+            f"  description \"{session.a_node} {session.name}\";",
+            f"  router-id {node.router_id};",
+            f"  local-address {session.b_address};",
+            f"  local-as {session.b_asn};",
+            f"  peer-as {session.a_asn};",
+            f"  hold-time {plan.timers.hold};",
+            "  family {",
+            f"    {family} unicast;",
+            "  }",
+            "  api {",
+            "    processes [ agent ];",
+            "    neighbor-changes;",
+            "    receive { parsed; update; notification; }",
+            "  }",
+            "  announce {",
+            f"    {family} {{",
+        ]
+        lines += [f"      unicast {p} next-hop self;" for p in prefixes]
+        lines += ["    }", "  }", "}", ""]
+    return "\n".join(lines)
+
+
+def local_addresses(plan: Plan, lag: Lag) -> list[str]:
+    return [s.b_address for s in plan.sessions if s.lag == lag.name]
+
+
+def start(runtime: Runtime, plan: Plan, node: Node, lag: Lag, d: Path, events_file: Path) -> int:
+    config = AgentConfig(node=node.name, routes_file=str(d / "routes.json"), lag=lag.name,
+                         events_file=str(events_file),
+                         registered_asns=list(plan.registered_asns),
+                         activated_prefixes=list(plan.activated_prefixes),
+                         max_prefix=plan.edge_max_prefix)
+    (d / "agent.json").write_text(json.dumps(config.__dict__))
+    (d / "exabgp.conf").write_text(render(plan, node, lag, d / "agent.json"))
+    env = {
+        "exabgp_daemon_user": "root",
+        "exabgp_daemon_drop": "false",
+        "exabgp_api_cli": "false",
+        # Listen on the session addresses too, so a restarted peer is accepted at once instead
+        # of waiting out ExaBGP's reconnect back-off.
+        "exabgp_tcp_bind": " ".join(local_addresses(plan, lag)),
+        "exabgp_log_destination": str(d / "exabgp.log"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    exabgp = str(Path(sys.executable).with_name("exabgp"))
+    return runtime.spawn(node.name, [exabgp, "server", str(d / "exabgp.conf")], d / "exabgp.out",
+                         env=env)

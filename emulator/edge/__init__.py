@@ -1,0 +1,1 @@
+"""The Microsoft edge: policy, and the agent that applies it to what ExaBGP receives."""

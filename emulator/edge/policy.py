@@ -1,0 +1,73 @@
+"""The page's routing policy, as the Microsoft edge applies it to each received route.
+
+Rules, in the order they are applied (the first that decides wins):
+  MS-LOOP          the path already holds AS8075: discarded (RFC 4271 9.1.2 loop detection;
+                   ExaBGP does none of its own).
+  MS-PRIVATE-ASN   "a private ASN can't be in the AS path": rejected.
+  MS-LONG-PREFIX   "for activated prefixes smaller than /24, the AS path must be less than four":
+                   an IPv4 prefix longer than /24 is accepted only if activated and the path has
+                   fewer than four ASNs; otherwise rejected.
+  MS-REGISTERED    "All origin ASNs are registered": an unregistered origin is accepted but not
+                   optimized.
+  MS-OPTIMIZED     everything else: accepted and optimized.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from enum import Enum
+
+MICROSOFT_ASN = 8075
+LONGEST_UNACTIVATED_V4 = 24
+MAX_PATH_FOR_LONG = 3
+
+
+class Outcome(str, Enum):
+    OPTIMIZED = "optimized"
+    NOT_OPTIMIZED = "not-optimized"
+    REJECTED = "rejected"
+    DISCARDED = "discarded"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    prefix: str
+    outcome: Outcome
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EdgePolicy:
+    registered_asns: frozenset[int]
+    activated_prefixes: frozenset[str]
+
+
+def is_private_asn(asn: int) -> bool:
+    # RFC 6996: 64512-65534 and 4200000000-4294967294.
+    return 64512 <= asn <= 65534 or 4200000000 <= asn <= 4294967294
+
+
+def judge(policy: EdgePolicy, prefix: str, as_path: list[int]) -> Verdict:
+    if MICROSOFT_ASN in as_path:
+        return Verdict(prefix, Outcome.DISCARDED, "MS-LOOP",
+                       f"AS path {as_path} already holds AS{MICROSOFT_ASN}")
+    private = [asn for asn in as_path if is_private_asn(asn)]
+    if private:
+        return Verdict(prefix, Outcome.REJECTED, "MS-PRIVATE-ASN",
+                       f"private ASN {private[0]} in AS path {as_path}")
+    network = ipaddress.ip_network(prefix, strict=False)
+    if network.version == 4 and network.prefixlen > LONGEST_UNACTIVATED_V4:
+        if prefix not in policy.activated_prefixes:
+            return Verdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
+                           f"/{network.prefixlen} is longer than /24 and not activated")
+        if len(as_path) > MAX_PATH_FOR_LONG:
+            return Verdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
+                           f"activated /{network.prefixlen} with AS path length {len(as_path)} "
+                           f"(must be less than four)")
+    origin = as_path[-1] if as_path else None
+    if origin is not None and origin not in policy.registered_asns:
+        return Verdict(prefix, Outcome.NOT_OPTIMIZED, "MS-REGISTERED",
+                       f"origin AS{origin} is not a registered ASN")
+    return Verdict(prefix, Outcome.OPTIMIZED, "MS-OPTIMIZED",
+                   f"origin AS{origin}, AS path {as_path}")

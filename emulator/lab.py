@@ -1,0 +1,241 @@
+"""Bring a lab up and down on the embedded runtime (network namespaces).
+
+up:   topology → plan → namespaces and veths → exchange LAN → LAGs → FRR and BIRD →
+      per interconnect link, the edge automation waits for the LAG, then configures BGP
+      (starts ExaBGP) → wait for every session and the prefixes.
+down: kill every process in the lab's namespaces, remove the namespaces and the lab directory.
+      Needs nothing but the lab's name, so it works after a killed controller.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator import observe, wait
+from emulator.daemons import bird, exabgp, frr
+from emulator.errors import LabStateError, RuntimeUnavailable
+from emulator.lag import select
+from emulator.lag.bond import BondLagDriver
+from emulator.lag.ovs import OvsLagDriver
+from emulator.labdir import LabDir, LabState
+from emulator.loader import load
+from emulator.plan import Node, Plan, Role
+from emulator.resolve import resolve
+from emulator.runtime.netns import NetnsRuntime, destroy_namespaces, lab_namespaces, namespace
+
+Progress = Callable[[str], None]
+
+TOOLS = {
+    "ip": "iproute2", "ovsdb-tool": "openvswitch-switch", "ovsdb-server": "openvswitch-switch",
+    "ovs-vswitchd": "openvswitch-switch", "ovs-vsctl": "openvswitch-switch",
+    "ovs-appctl": "openvswitch-switch", "/usr/lib/frr/zebra": "frr", "/usr/lib/frr/bgpd": "frr",
+    "vtysh": "frr", "bird": "bird2", "birdc": "bird2",
+}
+
+
+def missing_tools() -> list[str]:
+    missing = [f"{tool} (Debian package {package})" for tool, package in TOOLS.items()
+               if shutil.which(tool) is None]
+    if shutil.which(str(Path(exabgp.sys.executable).with_name("exabgp"))) is None:
+        missing.append("exabgp (PyPI package exabgp, in this Python environment)")
+    return missing
+
+
+@dataclass
+class Lab:
+    """A lab that is up: its plan, directory, runtime and LAG driver."""
+
+    plan: Plan
+    dir: LabDir
+    runtime: NetnsRuntime
+    driver: object
+
+    def node_dir(self, node: str) -> Path:
+        return self.dir.node(node)
+
+    def close(self) -> None:
+        self.runtime.close()
+
+
+def _driver(kind: str, runtime: NetnsRuntime, labdir: LabDir):
+    if kind == "kernel-bond":
+        return BondLagDriver(runtime._ip, lambda n, i, a: runtime.configure(n, i, a))
+    return OvsLagDriver(runtime, labdir.node)
+
+
+def open_lab(name: str) -> Lab:
+    """Attach to a running lab from its recorded state."""
+    labdir = LabDir(name)
+    state = labdir.read_state()
+    plan = resolve(load(labdir.path / "topology.yaml"))
+    runtime = NetnsRuntime(plan.lab)
+    return Lab(plan, labdir, runtime, _driver(state.lag_driver, runtime, labdir))
+
+
+def _sysctls(node: Node) -> dict[str, str]:
+    sysctls = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0"}
+    if node.role is not Role.SWITCH:
+        sysctls |= {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"}
+    if node.role is Role.SWITCH:
+        sysctls |= {"net.ipv6.conf.default.disable_ipv6": "1"}
+    return sysctls
+
+
+def up(topology: str | Path, progress: Progress = lambda _: None) -> Lab:
+    """Build the lab; on any failure remove everything it created, then re-raise."""
+    started = time.monotonic()
+
+    def step(text: str) -> None:
+        progress(f"[{time.monotonic() - started:6.2f}s] {text}")
+
+    plan = resolve(load(topology))
+    missing = missing_tools()
+    if missing:
+        raise RuntimeUnavailable("missing on this host: " + ", ".join(missing)
+                                 + "; `make setup` installs them")
+    labdir = LabDir(plan.lab)
+    if labdir.exists() or lab_namespaces(plan.lab):
+        raise LabStateError(f"a lab named {plan.lab!r} is already up (or was left behind): "
+                            f"run `mapslab down {plan.lab}` first")
+    state = LabState(plan.lab, str(Path(topology).resolve()), "netns",
+                     [namespace(plan.lab, n.name) for n in plan.nodes])
+    labdir.write_state(state)
+    shutil.copyfile(topology, labdir.path / "topology.yaml")
+    runtime = NetnsRuntime(plan.lab)
+    try:
+        lab = _build(plan, labdir, state, runtime, step)
+    except BaseException:
+        step("failed: removing everything this lab created")
+        runtime.close()
+        down(plan.lab)
+        raise
+    state.phase = "up"
+    labdir.write_state(state)
+    step("lab is up")
+    return lab
+
+
+def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
+           step: Callable[[str], None]) -> Lab:
+    for node in plan.nodes:
+        runtime.create_node(node.name, _sysctls(node))
+    step(f"{len(plan.nodes)} nodes (network namespaces)")
+
+    for lag in plan.lags:
+        for member in lag.members:
+            runtime.create_veth(lag.a_node, member.a_ifname, lag.b_node, member.b_ifname)
+    for port in plan.lan_ports:
+        runtime.create_veth(port.node, port.ifname, plan.lan_switch, port.switch_ifname)
+    runtime.run(plan.lan_switch, ["ip", "link", "add", "br0", "type", "bridge"])
+    for port in plan.lan_ports:
+        runtime.run(plan.lan_switch, ["ip", "link", "set", port.switch_ifname, "master", "br0", "up"])
+        runtime.configure(port.node, port.ifname, [port.ipv4, port.ipv6])
+    runtime.run(plan.lan_switch, ["ip", "link", "set", "br0", "up"])
+    members = sum(len(lag.members) for lag in plan.lags)
+    step(f"{members} LAG member links, exchange LAN with {len(plan.lan_ports)} ports")
+
+    first = plan.lags[0].a_node if plan.lags else plan.nodes[0].name
+    state.lag_driver = select.choose(runtime._ip(first))
+    labdir.write_state(state)
+    driver = _driver(state.lag_driver, runtime, labdir)
+    lag_nodes = [n for n in plan.nodes if plan.lags_of(n.name)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda n: driver.prepare(n, list(plan.lags_of(n.name))), lag_nodes))
+        list(pool.map(lambda n: driver.start(n, list(plan.lags_of(n.name))), lag_nodes))
+    step(f"{len(plan.lags)} LAGs configured ({state.lag_driver}, LACP)")
+
+    lab = Lab(plan, labdir, runtime, driver)
+
+    def start_daemon(node: Node) -> None:
+        d = labdir.node(node.name)
+        if node.role is Role.PEER_ROUTER:
+            frr.start(runtime, plan, node, d)
+        elif node.role in (Role.ROUTE_SERVER, Role.MEMBER):
+            bird.start(runtime, plan, node, d)
+
+    def edge_automation(lag) -> None:
+        # The page's FAQ: "After the LAG comes up, our automated process configures BGP."
+        seen = wait.until("lacp_setup", lambda: driver.observe(lag.b_node, lag),
+                          lambda s: "" if s.up else _lag_diff(s))
+        labdir.event("lag-up", node=lag.b_node, lag=lag.name, members_up=seen.members_up,
+                     observed=seen.observed_at)
+        d = labdir.node(lag.b_node) / lag.ifname
+        d.mkdir(parents=True, exist_ok=True)
+        exabgp.start(runtime, plan, plan.node(lag.b_node), lag, d, labdir.events_file)
+        labdir.event("bgp-configured", node=lag.b_node, lag=lag.name)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        daemons = [pool.submit(start_daemon, n) for n in plan.nodes]
+        edges = [pool.submit(edge_automation, lag) for lag in plan.lags]
+        for future in daemons:
+            future.result()
+        step("FRR on peer routers, BIRD on the route server and members")
+        for future in edges:
+            future.result()
+    step("every LAG up; the edge automation configured BGP (ExaBGP, AS8075)")
+
+    wait.until("ebgp_session", lambda: observe.all_sessions(plan, labdir.node),
+               lambda states: "\n".join(f"{s.node} {s.session} ({s.peer_address}): {s.state}"
+                                        for s in states if not s.established))
+    step(f"{len(plan.sessions)} BGP sessions Established")
+    wait_prefixes(lab)
+    step("Microsoft prefixes at every peer router; exchange prefixes at every edge")
+    return lab
+
+
+def _lag_diff(state) -> str:
+    return "\n".join(f"{state.node} {state.ifname} {m.ifname}: enabled={m.enabled} "
+                     f"collecting={m.collecting} distributing={m.distributing} ({m.detail})"
+                     for m in state.members) or f"{state.node} {state.ifname}: no members"
+
+
+def expected_edge_prefixes(plan: Plan) -> set[str]:
+    """Every prefix the exchange side announces (peer's own and every member's)."""
+    return {p for n in plan.nodes if n.role in (Role.PEER_ROUTER, Role.MEMBER) for p in n.announces}
+
+
+def wait_prefixes(lab: Lab) -> None:
+    plan = lab.plan
+    v4 = sum(1 for p in plan.microsoft_prefixes if ":" not in p)
+    v6 = len(plan.microsoft_prefixes) - v4
+    routers = plan.nodes_with(Role.PEER_ROUTER)
+
+    def at_routers() -> dict[str, dict[str, int]]:
+        return {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
+                for n in routers}
+
+    wait.until("prefixes", at_routers,
+               lambda counts: "\n".join(f"{name}: {c} of ipv4 {v4} / ipv6 {v6}"
+                                        for name, c in counts.items()
+                                        if c != {"ipv4": v4, "ipv6": v6}))
+    wanted = expected_edge_prefixes(plan)
+    wait.until("prefixes", lambda: observe.edge_routes(plan, lab.node_dir),
+               lambda found: "\n".join(f"{r.node} ({r.lag}) lacks {sorted(wanted - r.prefixes())}"
+                                       for r in found if not wanted <= r.prefixes()))
+
+
+@dataclass(frozen=True)
+class DownReport:
+    lab: str
+    namespaces: int
+    was_recorded: bool
+
+
+def down(name: str) -> DownReport:
+    """Remove every trace of the lab; idempotent, and needs only the lab's name."""
+    labdir = LabDir(name)
+    recorded: list[str] = []
+    was_recorded = labdir.exists()
+    if was_recorded:
+        try:
+            recorded = labdir.read_state().namespaces
+        except LabStateError:
+            recorded = []
+    namespaces = sorted(set(recorded) | set(lab_namespaces(name)))
+    destroy_namespaces(namespaces)
+    labdir.remove()
+    return DownReport(name, len(namespaces), was_recorded)

@@ -1,0 +1,141 @@
+"""Observers: read LAG and BGP state from a running lab into typed, timestamped values.
+
+Observers never judge; emulator.checks does.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulator.daemons import bird, frr
+from emulator.lag.state import LagState
+from emulator.plan import BgpSession, Plan, Role
+
+
+@dataclass(frozen=True)
+class SessionState:
+    session: str
+    family: str
+    node: str               # the side that reported it
+    peer_node: str
+    peer_address: str
+    state: str              # RFC 4271 8.2.2 states; Established when up
+    prefixes_received: int
+    interconnect: bool
+    observed_at: float
+
+    @property
+    def established(self) -> bool:
+        return self.state == "Established"
+
+
+@dataclass(frozen=True)
+class EdgeRoutes:
+    """What one edge agent holds: per peer address, prefix → route with its verdict."""
+
+    node: str
+    lag: str
+    peers: dict[str, dict[str, dict[str, object]]] = field(default_factory=dict)
+
+    def prefixes(self) -> set[str]:
+        return {p for routes in self.peers.values() for p in routes}
+
+
+def _vtysh_json(d: Path, command: str) -> dict:
+    result = subprocess.run(frr.vtysh(d, command), capture_output=True, text=True, timeout=10)
+    try:
+        return json.loads(result.stdout) if result.returncode == 0 else {}
+    except ValueError:
+        return {}
+
+
+def frr_sessions(plan: Plan, node: str, d: Path) -> list[SessionState]:
+    summary = _vtysh_json(d, "show bgp summary json")
+    now = time.time()
+    peers: dict[str, dict] = {}
+    for key in ("ipv4Unicast", "ipv6Unicast"):
+        peers.update(summary.get(key, {}).get("peers", {}))
+    states = []
+    for session in plan.sessions_of(node):
+        address, peer_node = _far_end(session, node)
+        peer = peers.get(address, {})
+        states.append(SessionState(session.name, session.family, node, peer_node, address,
+                                   peer.get("state", "Unknown" if not summary else "Idle"),
+                                   int(peer.get("pfxRcd", 0) or 0), session.interconnect, now))
+    return states
+
+
+_BIRD_PROTO = re.compile(r"^(\S+)\s+BGP\s+\S+\s+(\S+)\s+\S+\s*(\S*)", re.M)
+
+
+def bird_sessions(plan: Plan, node: str, d: Path) -> list[SessionState]:
+    result = subprocess.run(bird.birdc(d, "show protocols"), capture_output=True, text=True,
+                            timeout=10)
+    now = time.time()
+    found = {m.group(1): (m.group(2), m.group(3)) for m in _BIRD_PROTO.finditer(result.stdout)}
+    states = []
+    for session in plan.sessions_of(node):
+        address, peer_node = _far_end(session, node)
+        proto = bird.protocol_name(peer_node, session.family)
+        status, info = found.get(proto, ("down", "Unknown"))
+        state = info if status == "up" else (info or "Idle")
+        states.append(SessionState(session.name, session.family, node, peer_node, address,
+                                   state, 0, session.interconnect, now))
+    return states
+
+
+def _far_end(session: BgpSession, node: str) -> tuple[str, str]:
+    if session.a_node == node:
+        return session.b_address, session.b_node
+    return session.a_address, session.a_node
+
+
+def edge_routes(plan: Plan, node_dir) -> list[EdgeRoutes]:
+    """Every edge agent's current routes, one per interconnect LAG."""
+    found = []
+    for lag in plan.lags:
+        path = node_dir(lag.b_node) / lag.ifname / "routes.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        found.append(EdgeRoutes(lag.b_node, lag.name, data.get("peers", {})))
+    return found
+
+
+def all_sessions(plan: Plan, node_dir) -> list[SessionState]:
+    """Sessions as the peer side sees them (FRR on peer routers, BIRD on members)."""
+    states: list[SessionState] = []
+    for node in plan.nodes:
+        if node.role is Role.PEER_ROUTER:
+            states += frr_sessions(plan, node.name, node_dir(node.name))
+        elif node.role is Role.MEMBER:
+            states += bird_sessions(plan, node.name, node_dir(node.name))
+    return states
+
+
+def microsoft_prefix_count(plan: Plan, node: str, d: Path) -> dict[str, int]:
+    """How many of the Microsoft prefixes the peer router holds, per family."""
+    counts = {}
+    wanted = set(plan.microsoft_prefixes)
+    for family in ("ipv4", "ipv6"):
+        table = _vtysh_json(d, f"show bgp {family} unicast json")
+        routes = table.get("routes", {})
+        counts[family] = sum(1 for prefix in routes if prefix in wanted)
+    return counts
+
+
+@dataclass(frozen=True)
+class LagObservation:
+    lag: str
+    peer_side: LagState
+    edge_side: LagState
+
+
+def lags(plan: Plan, driver) -> list[LagObservation]:
+    return [LagObservation(lag.name, driver.observe(lag.a_node, lag), driver.observe(lag.b_node, lag))
+            for lag in plan.lags]
