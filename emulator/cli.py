@@ -62,6 +62,37 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from emulator import checks, lab
+    running = lab.open_lab(_lab_of(args.lab))
+    try:
+        verdicts = checks.run_all(running)
+    finally:
+        running.close()
+    print(checks.render(verdicts))
+    return 0 if all(v.passed for v in verdicts) else 3
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Up, show, check, down: the whole turn-up of one topology in one command."""
+    from emulator import checks, lab, report
+    name = _lab_of(args.topology)
+    try:
+        running = lab.up(args.topology, progress=lambda line: print(line, flush=True))
+        try:
+            print()
+            print(report.status_table(report.status(running)))
+            print()
+            verdicts = checks.run_all(running)
+            print(checks.render(verdicts))
+        finally:
+            running.close()
+    finally:
+        result = lab.down(name)
+        print(f"\nlab {name!r} removed ({result.namespaces} namespaces)")
+    return 0 if all(v.passed for v in verdicts) else 3
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from emulator.loader import load
     from emulator.resolve import resolve
@@ -83,6 +114,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("lab", help="lab name or its topology file")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_status)
+    p = sub.add_parser("check", help="judge a running lab: LAG before BGP, mesh, prefixes")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("demo", help="up, status, check and down in one go")
+    p.add_argument("topology", nargs="?", default="topologies/seattle.yaml")
+    p.set_defaults(func=cmd_demo)
     p = sub.add_parser("validate", help="check a topology file")
     p.add_argument("topology")
     p.set_defaults(func=cmd_validate)

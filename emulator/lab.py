@@ -25,7 +25,8 @@ from emulator.labdir import LabDir, LabState
 from emulator.loader import load
 from emulator.plan import Node, Plan, Role
 from emulator.resolve import resolve
-from emulator.runtime.netns import NetnsRuntime, destroy_namespaces, lab_namespaces, namespace
+from emulator.runtime.netns import (NetnsRuntime, destroy_namespaces, lab_namespaces, namespace,
+                                    namespace_pids)
 
 Progress = Callable[[str], None]
 
@@ -104,6 +105,7 @@ def up(topology: str | Path, progress: Progress = lambda _: None) -> Lab:
     state = LabState(plan.lab, str(Path(topology).resolve()), "netns",
                      [namespace(plan.lab, n.name) for n in plan.nodes])
     labdir.write_state(state)
+    labdir.event("lab-created", lab=plan.lab)
     shutil.copyfile(topology, labdir.path / "topology.yaml")
     runtime = NetnsRuntime(plan.lab)
     try:
@@ -216,6 +218,30 @@ def wait_prefixes(lab: Lab) -> None:
     wait.until("prefixes", lambda: observe.edge_routes(plan, lab.node_dir),
                lambda found: "\n".join(f"{r.node} ({r.lag}) lacks {sorted(wanted - r.prefixes())}"
                                        for r in found if not wanted <= r.prefixes()))
+
+
+def lab_processes(name: str) -> list[int]:
+    """Processes that belong to the lab: in its namespaces, or using its directory."""
+    marker = str(LabDir(name).path) + "/"
+    pids = {pid for ns in lab_namespaces(name) for pid in namespace_pids(ns)}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if marker in cmdline:
+                pids.add(int(entry.name))
+    return sorted(pids)
+
+
+def leftovers(name: str) -> list[str]:
+    """What of the lab is still on this host: namespaces, processes, its directory."""
+    found = [f"namespace {ns}" for ns in lab_namespaces(name)]
+    found += [f"process {pid}" for pid in lab_processes(name)]
+    if LabDir(name).path.exists():
+        found.append(f"directory {LabDir(name).path}")
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from emulator.plan import Lag, Node, Plan
 from emulator.runtime.base import Runtime
 
 
-def render(plan: Plan, node: Node, lag: Lag, agent_config: Path) -> str:
+def render(plan: Plan, node: Node, lag: Lag, agent_config: Path | str,
+           python: str = sys.executable) -> str:
     """One ExaBGP per interconnect link, so that each link's BGP is gated on its own LAG."""
     lines = [
         "process agent {",
-        f"  run {sys.executable} -m emulator.edge.agent {agent_config};",
+        f"  run {python} -m emulator.edge.agent {agent_config};",
         "  encoder json;",
         "}",
         "",

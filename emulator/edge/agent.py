@@ -98,11 +98,15 @@ class EdgeAgent:
                 table.pop(route.get("nlri", ""), None)
         path = as_path(update.get("attribute", {}))
         for family, by_nexthop in update.get("announce", {}).items():
+            seen: set[str] = set()
             for next_hop, routes in by_nexthop.items():
                 for route in routes:
                     prefix = route.get("nlri")
-                    if not prefix:
+                    # RFC 2545 3: an IPv6 route may come with a global and a link-local next
+                    # hop, listed by ExaBGP as two entries; the global one comes first.
+                    if not prefix or prefix in seen:
                         continue
+                    seen.add(prefix)
                     verdict = judge(self.policy, prefix, path)
                     table[prefix] = {"family": family, "next_hop": next_hop, "as_path": path,
                                      "outcome": verdict.outcome.value, "rule": verdict.rule,

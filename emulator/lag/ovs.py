@@ -46,8 +46,7 @@ class OvsLagDriver:
         """Create the database with every bridge and bond of the node (no daemon yet)."""
         d = self._dir(node.name)
         (d / "conf.db").unlink(missing_ok=True)
-        subprocess.run(["ovsdb-tool", "create", f"{d}/conf.db", str(SCHEMA)], check=True,
-                       capture_output=True)
+        self.runtime.run(node.name, ["ovsdb-tool", "create", f"{d}/conf.db", str(SCHEMA)])
         self.runtime.run(node.name, ["ovsdb-server", f"{d}/conf.db", f"--remote=punix:{d}/db.sock",
                                      f"--pidfile={d}/ovsdb.pid", f"--unixctl={d}/ovsdb.ctl",
                                      f"--log-file={d}/ovsdb.log", "--detach"])

@@ -1,0 +1,106 @@
+"""Checks: each judges observations of a running lab and returns a Verdict with its evidence.
+
+  lag-before-bgp      every interconnect session reached Established after its LAG was up
+  mesh-formed         both links of every connection, IPv4 and IPv6, Established
+  microsoft-prefixes  every peer router holds the whole Microsoft prefix set
+  peer-prefixes       every edge agent received every prefix the exchange side announces
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from emulator import observe
+from emulator.plan import Role
+
+
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    passed: bool
+    summary: str
+    evidence: tuple[str, ...] = ()
+
+
+def lag_before_bgp(lab) -> Verdict:
+    events = lab.dir.events()
+    lag_up = {e["lag"]: float(e["time"]) for e in events if e["kind"] == "lag-up"}
+    t0 = min((float(e["time"]) for e in events), default=0.0)
+    evidence, bad = [], []
+    for lag in lab.plan.lags:
+        ups = [float(e["time"]) for e in events
+               if e["kind"] == "bgp-state" and e.get("lag") == lag.name and e.get("state") == "up"]
+        if lag.name not in lag_up:
+            bad.append(f"{lag.name}: no LAG-up event recorded")
+            continue
+        if not ups:
+            bad.append(f"{lag.name}: LAG up at +{lag_up[lag.name] - t0:.3f} s, no session Established")
+            continue
+        first = min(ups)
+        line = (f"{lag.name}: LAG up at +{lag_up[lag.name] - t0:.3f} s, first session "
+                f"Established at +{first - t0:.3f} s ({(first - lag_up[lag.name]) * 1000:.0f} ms later)")
+        (evidence if first > lag_up[lag.name] else bad).append(line)
+    return Verdict("lag-before-bgp", not bad,
+                   f"{len(evidence)} of {len(lab.plan.lags)} links brought BGP up after LACP",
+                   tuple(bad + evidence))
+
+
+def mesh_formed(lab, sessions: list[observe.SessionState] | None = None) -> Verdict:
+    sessions = sessions if sessions is not None else observe.all_sessions(lab.plan, lab.node_dir)
+    interconnect = [s for s in sessions if s.interconnect]
+    down = [s for s in interconnect if not s.established]
+    evidence = tuple(f"{s.session} {s.node} → {s.peer_node} {s.peer_address}: {s.state}"
+                     for s in down + [s for s in interconnect if s.established])
+    expected = sum(1 for s in lab.plan.sessions if s.interconnect)
+    passed = not down and len(interconnect) == expected
+    return Verdict("mesh-formed", passed,
+                   f"{len(interconnect) - len(down)} of {expected} interconnect sessions Established",
+                   evidence)
+
+
+def microsoft_prefixes(lab) -> Verdict:
+    plan = lab.plan
+    want = {"ipv4": sum(1 for p in plan.microsoft_prefixes if ":" not in p)}
+    want["ipv6"] = len(plan.microsoft_prefixes) - want["ipv4"]
+    evidence, bad = [], []
+    for node in plan.nodes_with(Role.PEER_ROUTER):
+        counts = observe.microsoft_prefix_count(plan, node.name, lab.node_dir(node.name))
+        line = f"{node.name}: ipv4 {counts['ipv4']}/{want['ipv4']}, ipv6 {counts['ipv6']}/{want['ipv6']}"
+        (evidence if counts == want else bad).append(line)
+    return Verdict("microsoft-prefixes", not bad,
+                   f"{len(evidence)} of {len(evidence) + len(bad)} peer routers hold the "
+                   f"{len(plan.microsoft_prefixes)} Microsoft prefixes", tuple(bad + evidence))
+
+
+def peer_prefixes(lab) -> Verdict:
+    from emulator.lab import expected_edge_prefixes
+    wanted = expected_edge_prefixes(lab.plan)
+    evidence, bad = [], []
+    for edge in observe.edge_routes(lab.plan, lab.node_dir):
+        missing = wanted - edge.prefixes()
+        line = (f"{edge.node} ({edge.lag}): {len(wanted & edge.prefixes())}/{len(wanted)}"
+                + (f", missing {sorted(missing)}" if missing else ""))
+        (bad if missing else evidence).append(line)
+    return Verdict("peer-prefixes", not bad,
+                   f"{len(evidence)} of {len(evidence) + len(bad)} edge agents received every "
+                   f"exchange prefix", tuple(bad + evidence))
+
+
+CHECKS: dict[str, Callable[..., Verdict]] = {
+    "lag-before-bgp": lag_before_bgp,
+    "mesh-formed": mesh_formed,
+    "microsoft-prefixes": microsoft_prefixes,
+    "peer-prefixes": peer_prefixes,
+}
+
+
+def run_all(lab) -> list[Verdict]:
+    return [check(lab) for check in CHECKS.values()]
+
+
+def render(verdicts: list[Verdict]) -> str:
+    lines = []
+    for v in verdicts:
+        lines.append(f"{'PASS' if v.passed else 'FAIL'}  {v.check:<20} {v.summary}")
+        lines += [f"        {e}" for e in v.evidence]
+    return "\n".join(lines)
