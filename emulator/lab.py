@@ -80,7 +80,9 @@ def open_lab(name: str) -> Lab:
 def _sysctls(node: Node) -> dict[str, str]:
     sysctls = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0"}
     if node.role is not Role.SWITCH:
-        sysctls |= {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"}
+        sysctls |= {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1",
+                    # Asymmetric paths are normal across a two-link mesh.
+                    "net.ipv4.conf.all.rp_filter": "0", "net.ipv4.conf.default.rp_filter": "0"}
     if node.role is Role.SWITCH:
         sysctls |= {"net.ipv6.conf.default.disable_ipv6": "1"}
     return sysctls
@@ -125,6 +127,8 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
            step: Callable[[str], None]) -> Lab:
     for node in plan.nodes:
         runtime.create_node(node.name, _sysctls(node))
+        if node.endpoints:
+            runtime.configure(node.name, "lo", node.endpoints)
     step(f"{len(plan.nodes)} nodes (network namespaces)")
 
     for lag in plan.lags:

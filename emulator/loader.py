@@ -16,17 +16,25 @@ from emulator.intent import Topology
 Loc = tuple[str | int, ...]
 
 
-def _lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+def _lines(node: yaml.Node, loc: Loc, out: dict[Loc, int], seen: set[int] | None = None) -> None:
     """Map each YAML path to the 1-based line where its value starts."""
     out[loc] = node.start_mark.line + 1
+    # An alias is the anchored node itself: descend once, so that a cycle (`&a [*a]`) or a
+    # billion-laughs file ends; paths below a repeated alias take the line of the alias's parent.
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue
             out[loc + (key.value,)] = key.start_mark.line + 1
-            _lines(value, loc + (key.value,), out)
+            _lines(value, loc + (key.value,), out, seen)
             out[loc + (key.value,)] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _lines(item, loc + (index,), out)
+            _lines(item, loc + (index,), out, seen)
 
 
 def _render(loc: Loc) -> str:
@@ -98,6 +106,11 @@ def _references(topo: Topology, lines: dict[Loc, int]) -> list[Problem]:
 
 def parse(text: str, source: str) -> Topology:
     """Parse topology YAML text; raise TopologyError listing every problem."""
+    return parse_with_lines(text, source)[0]
+
+
+def parse_with_lines(text: str, source: str) -> tuple[Topology, dict[Loc, int]]:
+    """As parse, also returning the YAML path → line map (for emulator.validate)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         raw: Any = yaml.safe_load(text)
@@ -106,6 +119,9 @@ def parse(text: str, source: str) -> Topology:
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise TopologyError(source, [Problem("", f"YAML syntax error: {reason}", line, "YAML")]) from None
+    except RecursionError:
+        # PyYAML's composer recurses once per nesting level.
+        raise TopologyError(source, [Problem("", "YAML nested too deeply", None, "YAML")]) from None
     lines: dict[Loc, int] = {}
     if root is not None:
         _lines(root, (), lines)
@@ -121,13 +137,28 @@ def parse(text: str, source: str) -> Topology:
     problems = _references(topo, lines)
     if problems:
         raise TopologyError(source, problems)
-    return topo
+    return topo, lines
 
 
 def load(path: str | Path) -> Topology:
+    return load_with_lines(path)[0]
+
+
+def load_with_lines(path: str | Path) -> tuple[Topology, dict[Loc, int]]:
+    """As load, also returning the YAML path → line map (for emulator.validate)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TopologyError(str(path), [Problem("", f"cannot read the file: {exc}", None, "FILE")]) from None
-    return parse(text, str(path))
+    return parse_with_lines(text, str(path))
+
+
+def yaml_path(loc: Loc) -> str:
+    """A YAML path as problems show it: ``connections[0].links[1].peer-router``."""
+    return _render(loc)
+
+
+def line_at(lines: dict[Loc, int], loc: Loc) -> int | None:
+    """The line of a YAML path, or of its nearest written ancestor (defaults are not written)."""
+    return _line(lines, loc)

@@ -30,6 +30,7 @@ class Node:
     lacp: str = "active"     # active | passive | off, for nodes that terminate LAGs
     max_prefix: int | None = None
     announces: tuple[str, ...] = ()   # prefixes this node originates
+    endpoints: tuple[str, ...] = ()   # host addresses (with /32 or /128) on its loopback
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class Plan:
     edge_max_prefix: int
     timers: Timers
     activated_prefixes: tuple[str, ...] = field(default=())
+    microsoft_endpoints: tuple[str, ...] = field(default=())   # anycast service addresses
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from emulator import names
@@ -57,6 +58,16 @@ def _ends(subnet: str) -> tuple[str, str]:
     return (f"{net[0]}/{net.prefixlen}", f"{net[1]}/{net.prefixlen}")
 
 
+def first_host(prefix: str) -> str:
+    """The endpoint a prefix's hosts are probed at: its first address, as a host route."""
+    net = ipaddress.ip_network(prefix)
+    return f"{net[1]}/{net.max_prefixlen}"
+
+
+def _endpoints(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(first_host(p) for p in prefixes)
+
+
 def _bare(address: str) -> str:
     return address.split("/", 1)[0]
 
@@ -86,16 +97,24 @@ def resolve(topo: Topology) -> Plan:
     for router in topo.routers:
         nodes.append(Node(router.name, Role.PEER_ROUTER, router.software, topo.peering.peer_asn,
                           _bare(lan_address[router.name].ipv4), router.location, router.lacp,
-                          router.max_prefix, peer_prefixes))
+                          router.max_prefix, peer_prefixes, _endpoints(peer_prefixes)))
     for member in topo.exchange.members:
         nodes.append(Node(member.name, Role.MEMBER, "bird", member.asn,
                           _bare(lan_address[member.name].ipv4),
-                          announces=tuple(p.prefix for p in member.prefixes)))
+                          announces=tuple(p.prefix for p in member.prefixes),
+                          endpoints=_endpoints(tuple(p.prefix for p in member.prefixes))))
     for loc_index, location in enumerate(topo.locations):
         for index in range(1, EDGES_PER_LOCATION + 1):
             nodes.append(Node(edge_name(location.name, index), Role.EDGE, "exabgp", MICROSOFT_ASN,
                               f"10.80.{75 + loc_index}.{index}", location.name,
                               max_prefix=topo.microsoft.max_prefix))
+    microsoft_prefixes = load_prefix_set(topo.microsoft.prefix_set)
+    # Microsoft's services are anycast: every edge router answers for the same addresses.
+    microsoft_endpoints = tuple(first_host(next(p for p in microsoft_prefixes if (":" in p) == v6))
+                                for v6 in (False, True)
+                                if any((":" in p) == v6 for p in microsoft_prefixes))
+    nodes = [n if n.role is not Role.EDGE else replace(n, endpoints=microsoft_endpoints)
+             for n in nodes]
     nodes.append(Node(SWITCH_NAME, Role.SWITCH, "bridge", None, None))
 
     lags: list[Lag] = []
@@ -147,7 +166,8 @@ def resolve(topo: Topology) -> Plan:
         lan_switch=SWITCH_NAME,
         lan_ports=tuple(lan_ports),
         sessions=tuple(sessions),
-        microsoft_prefixes=load_prefix_set(topo.microsoft.prefix_set),
+        microsoft_prefixes=microsoft_prefixes,
+        microsoft_endpoints=microsoft_endpoints,
         registered_asns=tuple(r.asn for r in topo.registered_asns),
         edge_max_prefix=topo.microsoft.max_prefix,
         timers=Timers(topo.bgp.keepalive, topo.bgp.hold),

@@ -28,6 +28,11 @@ def render(plan: Plan, node: Node) -> str:
                 lines += [f"  route {p} blackhole;" for p in routes]
                 lines += ["}", ""]
     route_server = node.role is Role.ROUTE_SERVER
+    if not route_server:
+        # A member forwards: what it learns goes into its kernel table.
+        for family in ("ipv4", "ipv6"):
+            lines += [f"protocol kernel kernel_{family[-2:]} {{",
+                      f"  {family} {{ import none; export where source = RTS_BGP; }};", "}", ""]
     for session in plan.sessions_of(node.name):
         local, remote, asn, name = _peer_of(session, node.name)
         proto = protocol_name(name, session.family)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from emulator.edge.fib import Fib, KernelFib, NoFib
 from emulator.edge.policy import EdgePolicy, Outcome, judge
 
 
@@ -48,9 +49,10 @@ def as_path(attributes: dict[str, Any]) -> list[int]:
 
 
 class EdgeAgent:
-    def __init__(self, config: AgentConfig, commands: IO[str]):
+    def __init__(self, config: AgentConfig, commands: IO[str], fib: Fib | None = None):
         self.config = config
         self.commands = commands
+        self.fib = fib or NoFib()
         self.policy = EdgePolicy(frozenset(config.registered_asns),
                                  frozenset(config.activated_prefixes))
         self.rib: dict[str, dict[str, dict[str, Any]]] = {}
@@ -77,7 +79,8 @@ class EdgeAgent:
             self.event("bgp-state", peer=peer, state=state,
                        peer_asn=neighbor.get("asn", {}).get("peer"))
             if state in ("down", "connected"):
-                self.rib.pop(peer, None)
+                for prefix in self.rib.pop(peer, {}):
+                    self.fib.remove(prefix)
                 self.save()
             elif state == "up":
                 self.rib.setdefault(peer, {})
@@ -95,7 +98,8 @@ class EdgeAgent:
         table = self.rib.setdefault(peer, {})
         for family_routes in update.get("withdraw", {}).values():
             for route in family_routes:
-                table.pop(route.get("nlri", ""), None)
+                if table.pop(route.get("nlri", ""), None) is not None:
+                    self.fib.remove(route["nlri"])
         path = as_path(update.get("attribute", {}))
         for family, by_nexthop in update.get("announce", {}).items():
             seen: set[str] = set()
@@ -111,6 +115,10 @@ class EdgeAgent:
                     table[prefix] = {"family": family, "next_hop": next_hop, "as_path": path,
                                      "outcome": verdict.outcome.value, "rule": verdict.rule,
                                      "reason": verdict.reason, "received": time.time()}
+                    if verdict.outcome in (Outcome.OPTIMIZED, Outcome.NOT_OPTIMIZED):
+                        self.fib.install(prefix, next_hop)
+                    else:
+                        self.fib.remove(prefix)
         counted = sum(1 for r in table.values() if r["outcome"] != Outcome.DISCARDED.value)
         if counted > self.config.max_prefix and peer not in self.torn_down:
             # RFC 4486 3: Cease subcode 1, Maximum Number of Prefixes Reached.
@@ -124,7 +132,7 @@ class EdgeAgent:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     config = AgentConfig.read(args[0])
-    agent = EdgeAgent(config, sys.stdout)
+    agent = EdgeAgent(config, sys.stdout, KernelFib())
     agent.save()
     for line in sys.stdin:
         line = line.strip()
