@@ -78,7 +78,10 @@ def open_lab(name: str) -> Lab:
 
 
 def _sysctls(node: Node) -> dict[str, str]:
-    sysctls = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0"}
+    sysctls = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0",
+               # A failed link must come back with its IPv6 addresses.
+               "net.ipv6.conf.all.keep_addr_on_down": "1",
+               "net.ipv6.conf.default.keep_addr_on_down": "1"}
     if node.role is not Role.SWITCH:
         sysctls |= {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1",
                     # Asymmetric paths are normal across a two-link mesh.
@@ -163,20 +166,9 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
         elif node.role in (Role.ROUTE_SERVER, Role.MEMBER):
             bird.start(runtime, plan, node, d)
 
-    def edge_automation(lag) -> None:
-        # The page's FAQ: "After the LAG comes up, our automated process configures BGP."
-        seen = wait.until("lacp_setup", lambda: driver.observe(lag.b_node, lag),
-                          lambda s: "" if s.up else _lag_diff(s))
-        labdir.event("lag-up", node=lag.b_node, lag=lag.name, members_up=seen.members_up,
-                     observed=seen.observed_at)
-        d = labdir.node(lag.b_node) / lag.ifname
-        d.mkdir(parents=True, exist_ok=True)
-        exabgp.start(runtime, plan, plan.node(lag.b_node), lag, d, labdir.events_file)
-        labdir.event("bgp-configured", node=lag.b_node, lag=lag.name)
-
     with ThreadPoolExecutor(max_workers=8) as pool:
         daemons = [pool.submit(start_daemon, n) for n in plan.nodes]
-        edges = [pool.submit(edge_automation, lag) for lag in plan.lags]
+        edges = [pool.submit(edge_automation, lab, lag) for lag in plan.lags]
         for future in daemons:
             future.result()
         step("FRR on peer routers, BIRD on the route server and members")
@@ -191,6 +183,24 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     wait_prefixes(lab)
     step("Microsoft prefixes at every peer router; exchange prefixes at every edge")
     return lab
+
+
+def edge_automation(lab: Lab, lag) -> int:
+    """Configure the edge's BGP for one link once its LAG is up; return ExaBGP's pid.
+
+    The page's FAQ: "After the LAG comes up, our automated process configures BGP."
+    """
+    seen = wait.until("lacp_setup", lambda: lab.driver.observe(lag.b_node, lag),
+                      lambda s: "" if s.up else _lag_diff(s))
+    lab.dir.event("lag-up", node=lag.b_node, lag=lag.name, members_up=seen.members_up,
+                  observed=seen.observed_at)
+    d = lab.node_dir(lag.b_node) / lag.ifname
+    d.mkdir(parents=True, exist_ok=True)
+    pid = exabgp.start(lab.runtime, lab.plan, lab.plan.node(lag.b_node), lag, d,
+                       lab.dir.events_file)
+    (d / "exabgp.pid").write_text(f"{pid}\n")
+    lab.dir.event("bgp-configured", node=lag.b_node, lag=lag.name)
+    return pid
 
 
 def _lag_diff(state) -> str:

@@ -47,6 +47,9 @@ def render(plan: Plan, node: Node) -> str:
             "  connect delay time 0;",
             "  connect retry time 5;",
             "  error wait time 1, 30;",
+            # Without graceful restart (RFC 4724) a dead router's routes go at once, not after
+            # the restart time: the lab measures failover, not stale-path retention.
+            "  graceful restart off;",
         ]
         if route_server:
             # A transparent route server (RFC 7947 2.2): no own ASN, next hop kept.

@@ -37,6 +37,8 @@ def render_bgpd(plan: Plan, node: Node, log_file: str) -> str:
         " no bgp ebgp-requires-policy",
         " no bgp network import-check",
         " bgp bestpath as-path multipath-relax",
+        # No graceful restart (RFC 4724): failover is measured on withdrawn paths.
+        " bgp graceful-restart-disable",
         f" timers bgp {plan.timers.keepalive} {plan.timers.hold}",
     ]
     for session in sessions:
@@ -77,6 +79,9 @@ def start(runtime: Runtime, plan: Plan, node: Node, d: Path) -> None:
     shutil.chown(d, "frr", "frr")
     for name in ("bgpd.conf", "zebra.conf"):
         shutil.chown(d / name, "frr", "frr")
+    # A killed zebra leaves its socket behind; bgpd must not mistake it for a live one.
+    for stale in ("zserv.api", "zebra.pid", "bgpd.pid"):
+        (d / stale).unlink(missing_ok=True)
     common = ["-A", "127.0.0.1", "-P", "0", "--vty_socket", str(d), "-z", str(d / "zserv.api")]
     runtime.run(node.name, ["/usr/lib/frr/zebra", "-d", *common, "-f", str(d / "zebra.conf"),
                             "-i", str(d / "zebra.pid"), "--log", f"file:{d}/zebra.log"])
