@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from emulator import observe
 from emulator.plan import Role
+from emulator.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -23,25 +24,28 @@ class Verdict:
 
 
 def lag_before_bgp(lab) -> Verdict:
-    events = lab.dir.events()
-    lag_up = {e["lag"]: float(e["time"]) for e in events if e["kind"] == "lag-up"}
-    t0 = min((float(e["time"]) for e in events), default=0.0)
+    """Every interconnect session reached Established while its LAG was up, never before."""
+    timeline = Timeline.read(lab.dir)
+    t0 = timeline.start
     evidence, bad = [], []
     for lag in lab.plan.lags:
-        ups = [float(e["time"]) for e in events
-               if e["kind"] == "bgp-state" and e.get("lag") == lag.name and e.get("state") == "up"]
-        if lag.name not in lag_up:
-            bad.append(f"{lag.name}: no LAG-up event recorded")
-            continue
+        ups = [e for e in timeline.session_changes(lag.name) if e.get("state") == "up"]
+        first_lag_up = next((e.time for e in timeline.events if e.get("lag") == lag.name and (
+            e.kind == "lag-up" or (e.kind == "lag-state" and e.get("side") == "edge"
+                                   and e.get("up")))), None)
         if not ups:
-            bad.append(f"{lag.name}: LAG up at +{lag_up[lag.name] - t0:.3f} s, no session Established")
+            bad.append(f"{lag.name}: no session of this link reached Established"
+                       + ("" if first_lag_up else "; the LAG never came up"))
             continue
-        first = min(ups)
-        line = (f"{lag.name}: LAG up at +{lag_up[lag.name] - t0:.3f} s, first session "
-                f"Established at +{first - t0:.3f} s ({(first - lag_up[lag.name]) * 1000:.0f} ms later)")
-        (evidence if first > lag_up[lag.name] else bad).append(line)
+        for event in ups:
+            lag_state = timeline.lag_up_at(lag.name, event.time)
+            line = (f"{lag.name}: session {event.get('peer')} Established at +{event.time - t0:.3f} s"
+                    f" with the LAG {'up' if lag_state else 'down' if lag_state is False else 'never seen up'}")
+            if first_lag_up is not None and lag_state:
+                line += f" (LAG up at +{first_lag_up - t0:.3f} s)"
+            (evidence if lag_state else bad).append(line)
     return Verdict("lag-before-bgp", not bad,
-                   f"{len(evidence)} of {len(lab.plan.lags)} links brought BGP up after LACP",
+                   f"{len(evidence)} session start(s) with the LAG up, {len(bad)} without",
                    tuple(bad + evidence))
 
 

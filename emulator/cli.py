@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from emulator import names
-from emulator.errors import MapsLabError, TopologyError
+from emulator.errors import MapsLabError, TopologyError, ValidationFailed
 
 
 def _lab_name(value: str) -> str:
@@ -94,10 +94,81 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from emulator.loader import load
+    from emulator.loader import load, load_with_lines
     from emulator.resolve import resolve
-    resolve(load(args.topology))
-    print(f"{args.topology}: the topology file is well-formed")
+    from emulator.validate import render_json, render_text, validate, validate_change
+    topo, lines = load_with_lines(args.topology)
+    if args.against:
+        report = validate_change(load(args.against), topo, lines)
+    else:
+        report = validate(topo, lines)
+    if report.ok:
+        resolve(topo)       # names and addresses must also fit a lab
+    if args.format == "json":
+        print(json.dumps(render_json(report, args.topology), indent=2))
+    else:
+        print(render_text(report, args.topology), end="")
+    return 0 if report.ok else 1
+
+
+def cmd_fail(args: argparse.Namespace) -> int:
+    from emulator import faults, lab
+    running = lab.open_lab(_lab_of(args.lab))
+    try:
+        fault = faults.inject(running, args.scenario, args.target, args.member)
+    finally:
+        running.close()
+    print(f"injected {fault.scenario} on {fault.target}"
+          + (f" member {fault.member}" if fault.scenario in faults.SCENARIOS[:3] else "")
+          + f"; `mapslab recover {running.plan.lab}` undoes it")
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from emulator import faults, harness, lab
+    running = lab.open_lab(_lab_of(args.lab))
+    try:
+        undone = faults.recover(running)
+        harness.settle(running)
+    finally:
+        running.close()
+    print(f"recovered {len(undone)} fault(s); every LAG, session and prefix is back")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from emulator import lab, traffic
+    running = lab.open_lab(_lab_of(args.lab))
+    try:
+        flow = traffic.default_flow(running.plan, args.family, args.member)
+        result = traffic.measure(running, flow, args.count, args.rate)
+    finally:
+        running.close()
+    print(f"{flow.source_node} {flow.source} → {flow.destination}: sent {result.sent}, "
+          f"lost {result.lost}, reordered {result.reordered}, longest gap "
+          f"{result.longest_gap_ms:.0f} ms, answered by {result.responders}")
+    return 0 if result.lost == 0 else 3
+
+
+def cmd_failover(args: argparse.Namespace) -> int:
+    from emulator import checks, harness, lab
+    running = lab.open_lab(_lab_of(args.lab))
+    try:
+        verdict = harness.judge(harness.run(running, args.scenario, args.target, args.member,
+                                            rate=args.rate))
+    finally:
+        running.close()
+    print(checks.render([verdict]))
+    return 0 if verdict.passed else 3
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from emulator.labdir import LabDir
+    from emulator.timeline import Timeline
+    timeline = Timeline.read(LabDir(_lab_of(args.lab)))
+    for event in timeline.events:
+        fields = " ".join(f"{k}={v}" for k, v in event.fields.items())
+        print(f"+{event.time - timeline.start:9.3f}s  {event.kind:<16} {fields}")
     return 0
 
 
@@ -120,9 +191,36 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="up, status, check and down in one go")
     p.add_argument("topology", nargs="?", default="topologies/seattle.yaml")
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("validate", help="check a topology file")
+    p = sub.add_parser("validate", help="check a topology against every rule of the MAPS page")
     p.add_argument("topology")
+    p.add_argument("--against", metavar="OLD", help="also report changes of immutable fields")
+    p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_validate)
+    from emulator.faults import SCENARIOS
+    for name, func, helptext in (("fail", cmd_fail, "inject a fault"),
+                                 ("failover", cmd_failover,
+                                  "inject a fault under traffic, measure, recover, judge")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("lab", help="lab name or its topology file")
+        p.add_argument("scenario", choices=SCENARIOS)
+        p.add_argument("target", help="a LAG (sea-1-a), a router (sea-pr1) or a location (sea)")
+        p.add_argument("--member", type=int, default=1, help="LAG member, for member scenarios")
+        if name == "failover":
+            p.add_argument("--rate", type=float, default=100.0, help="probe packets per second")
+        p.set_defaults(func=func)
+    p = sub.add_parser("recover", help="undo every injected fault and wait until all is back")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.set_defaults(func=cmd_recover)
+    p = sub.add_parser("probe", help="sequenced UDP from a member's endpoint to Microsoft")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.add_argument("--family", choices=("ipv4", "ipv6"), default="ipv4")
+    p.add_argument("--member", help="the member whose endpoint sends (default: the first)")
+    p.add_argument("--count", type=int, default=500)
+    p.add_argument("--rate", type=float, default=100.0)
+    p.set_defaults(func=cmd_probe)
+    p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.set_defaults(func=cmd_timeline)
     return top
 
 
@@ -134,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.source}: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
             print("  " + problem.render(exc.source), file=sys.stderr)
+        return 2
+    except ValidationFailed as exc:
+        print(exc.text, file=sys.stderr, end="")
         return 2
     except MapsLabError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,6 +7,7 @@ MapsLabError
 ├── RuntimeUnavailable   a tool or kernel feature the lab needs is missing on this host
 ├── LabStateError        a lab of that name already runs, or its state cannot be read
 ├── CommandFailed        a command run inside a node failed (argv, exit code, stderr)
+├── ValidationFailed     the topology breaks rules of the page (the rendered report)
 └── WaitTimeout          a named wait budget ran out (last observed state and a diff)
 """
 from __future__ import annotations
@@ -66,3 +67,13 @@ class WaitTimeout(MapsLabError):
         self.last = last
         self.diff = diff
         super().__init__(f"wait '{budget}' ran out after {seconds:.1f} s; still different:\n{diff}")
+
+
+class ValidationFailed(MapsLabError):
+    """The topology breaks rules of the page; `text` is the full rendered report."""
+
+    def __init__(self, source: str, text: str, errors: int):
+        self.source = source
+        self.text = text
+        self.errors = errors
+        super().__init__(f"{source}: {errors} rule(s) of the MAPS page broken:\n{text}")

@@ -96,6 +96,12 @@ class Router(Model):
 
     check = field_validator("name")(_name)
 
+    @field_validator("lacp", mode="before")
+    @classmethod
+    def _lacp_off(cls, value: object) -> object:
+        # YAML 1.1 (PyYAML) reads a bare `off` as false; `lacp: off` means LACP off.
+        return "off" if value is False else value
+
 
 class Lag(Model):
     """The link bundle of one interconnect link (IEEE 802.1AX)."""

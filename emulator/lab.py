@@ -17,12 +17,13 @@ from pathlib import Path
 
 from emulator import observe, wait
 from emulator.daemons import bird, exabgp, frr
-from emulator.errors import LabStateError, RuntimeUnavailable
+from emulator.errors import LabStateError, RuntimeUnavailable, ValidationFailed
 from emulator.lag import select
 from emulator.lag.bond import BondLagDriver
 from emulator.lag.ovs import OvsLagDriver
 from emulator.labdir import LabDir, LabState
-from emulator.loader import load
+from emulator.loader import load, load_with_lines
+from emulator.validate import render_text, validate
 from emulator.plan import Node, Plan, Role
 from emulator.resolve import resolve
 from emulator.runtime.netns import (NetnsRuntime, destroy_namespaces, lab_namespaces, namespace,
@@ -77,7 +78,7 @@ def open_lab(name: str) -> Lab:
     return Lab(plan, labdir, runtime, _driver(state.lag_driver, runtime, labdir))
 
 
-def _sysctls(node: Node) -> dict[str, str]:
+def node_sysctls(node: Node) -> dict[str, str]:
     sysctls = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0",
                # A failed link must come back with its IPv6 addresses.
                "net.ipv6.conf.all.keep_addr_on_down": "1",
@@ -98,7 +99,15 @@ def up(topology: str | Path, progress: Progress = lambda _: None) -> Lab:
     def step(text: str) -> None:
         progress(f"[{time.monotonic() - started:6.2f}s] {text}")
 
-    plan = resolve(load(topology))
+    topo, lines = load_with_lines(topology)
+    report = validate(topo, lines)
+    if not report.ok:
+        raise ValidationFailed(str(topology), render_text(report, str(topology)),
+                               len(report.errors))
+    if report.warnings:
+        step(f"{len(report.warnings)} warning(s) from `mapslab validate` (e.g. documentation "
+             f"ASNs or prefixes standing in for public ones)")
+    plan = resolve(topo)
     missing = missing_tools()
     if missing:
         raise RuntimeUnavailable("missing on this host: " + ", ".join(missing)
@@ -115,6 +124,7 @@ def up(topology: str | Path, progress: Progress = lambda _: None) -> Lab:
     runtime = NetnsRuntime(plan.lab)
     try:
         lab = _build(plan, labdir, state, runtime, step)
+        start_monitor(lab)
     except BaseException:
         step("failed: removing everything this lab created")
         runtime.close()
@@ -129,7 +139,7 @@ def up(topology: str | Path, progress: Progress = lambda _: None) -> Lab:
 def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
            step: Callable[[str], None]) -> Lab:
     for node in plan.nodes:
-        runtime.create_node(node.name, _sysctls(node))
+        runtime.create_node(node.name, node_sysctls(node))
         if node.endpoints:
             runtime.configure(node.name, "lo", node.endpoints)
     step(f"{len(plan.nodes)} nodes (network namespaces)")
@@ -183,6 +193,15 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     wait_prefixes(lab)
     step("Microsoft prefixes at every peer router; exchange prefixes at every edge")
     return lab
+
+
+def start_monitor(lab: Lab) -> None:
+    """The timeline monitor, in the LAN switch's namespace so that `down` stops it too."""
+    d = lab.node_dir(lab.plan.lan_switch)
+    lab.runtime.spawn(lab.plan.lan_switch,
+                      [exabgp.sys.executable, "-m", "emulator.monitor", lab.plan.lab],
+                      d / "monitor.log",
+                      env={"PYTHONPATH": str(Path(__file__).resolve().parents[1])})
 
 
 def edge_automation(lab: Lab, lag) -> int:

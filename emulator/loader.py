@@ -20,7 +20,7 @@ def _lines(node: yaml.Node, loc: Loc, out: dict[Loc, int], seen: set[int] | None
     """Map each YAML path to the 1-based line where its value starts."""
     out[loc] = node.start_mark.line + 1
     # An alias is the anchored node itself: descend once, so that a cycle (`&a [*a]`) or a
-    # billion-laughs file ends; paths below a repeated alias take the line of the alias's parent.
+    # billion-laughs file ends; paths below a repeated alias take the anchor's line.
     seen = set() if seen is None else seen
     if id(node) in seen:
         return

@@ -16,6 +16,9 @@ from emulator.errors import WaitTimeout
 BUDGETS: dict[str, float] = {
     "daemon_socket": 10.0,     # a daemon's control socket appears after start
     "lacp_setup": 20.0,        # every LAG has LACP collecting and distributing on its members
+    # A member whose partner information was defaulted is re-learnt at the slow periodic
+    # rate (IEEE 802.1AX-2014 6.4.7: Slow_Periodic_Time, 30 s), whatever the fast setting.
+    "lacp_recovery": 40.0,
     "ebgp_session": 45.0,      # every BGP session Established
     "prefixes": 30.0,          # routes propagated to where they are expected
     "process_exit": 5.0,       # a signalled process is gone

@@ -53,12 +53,16 @@ def local_addresses(plan: Plan, lag: Lag) -> list[str]:
     return [s.b_address for s in plan.sessions if s.lag == lag.name]
 
 
+def agent_config(plan: Plan, node: Node, lag: Lag, run_dir: str, events_file: str) -> AgentConfig:
+    """What the edge agent of one link needs to know: the peering's registrations and limits."""
+    return AgentConfig(node=node.name, lag=lag.name, routes_file=f"{run_dir}/routes.json",
+                       events_file=events_file, registered_asns=list(plan.registered_asns),
+                       activated_prefixes=list(plan.activated_prefixes),
+                       max_prefix=plan.edge_max_prefix)
+
+
 def start(runtime: Runtime, plan: Plan, node: Node, lag: Lag, d: Path, events_file: Path) -> int:
-    config = AgentConfig(node=node.name, routes_file=str(d / "routes.json"), lag=lag.name,
-                         events_file=str(events_file),
-                         registered_asns=list(plan.registered_asns),
-                         activated_prefixes=list(plan.activated_prefixes),
-                         max_prefix=plan.edge_max_prefix)
+    config = agent_config(plan, node, lag, str(d), str(events_file))
     (d / "agent.json").write_text(json.dumps(config.__dict__))
     (d / "exabgp.conf").write_text(render(plan, node, lag, d / "agent.json"))
     env = {

@@ -1,0 +1,29 @@
+"""Shared set-up for the containerlab runtime tests: the example plans and a fresh rendering."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emulator.loader import load
+from emulator.plan import Plan
+from emulator.resolve import resolve
+from emulator.runtime import containerlab
+from tests.conftest import ROOT
+
+TOPOLOGIES = sorted((ROOT / "topologies").glob("*.yaml"))
+HERE = Path(__file__).resolve().parent
+
+
+def plan_of(topology: Path) -> Plan:
+    return resolve(load(topology))
+
+
+@pytest.fixture(scope="session")
+def seattle() -> Plan:
+    return plan_of(ROOT / "topologies" / "seattle.yaml")
+
+
+@pytest.fixture
+def rendered(seattle: Plan, tmp_path: Path) -> containerlab.RenderedLab:
+    return containerlab.render(seattle, tmp_path / "seattle")

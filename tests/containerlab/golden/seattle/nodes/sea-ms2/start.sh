@@ -1,0 +1,30 @@
+#!/bin/sh
+# Rendered by maps-lab from the plan of lab 'seattle': re-render instead of editing.
+# sea-ms2 (microsoft-edge, AS8075): run by containerlab `exec` after the node's links are attached.
+set -eu
+no_bonding() {
+  echo "maps-lab: cannot create the 802.3ad bond $1: on the Docker host run 'modprobe bonding'" >&2
+  exit 1
+}
+
+# LAG sea-1-b to sea-pr2: LACP active, fast rate (IEEE 802.1AX).
+# A member is enslaved while down, then brought up.
+ip link add lag1 type bond mode 802.3ad miimon 100 lacp_rate fast xmit_hash_policy layer3+4 min_links 1 || no_bonding lag1
+ip link set lag1m1 down
+ip link set lag1m1 master lag1
+ip link set lag1m1 up
+ip link set lag1m2 down
+ip link set lag1m2 master lag1
+ip link set lag1m2 up
+ip address add 198.18.0.3/31 dev lag1
+ip address add 2001:db8:ffff::3/127 dev lag1 nodad
+ip link set lag1 up
+
+# Endpoints on the loopback
+ip address add 4.144.0.1/32 dev lo
+ip address add 2603:1000::1/128 dev lo nodad
+
+# The edge's automation configures BGP once a LAG is up (DESIGN.md, turn-up
+# order): one ExaBGP per LAG, each started by its own waiter.
+install -d /var/lib/maps-lab/lag1
+setsid sh /maps-lab/lag1/configure-bgp.sh </dev/null >>/var/lib/maps-lab/lag1/automation.log 2>&1 &

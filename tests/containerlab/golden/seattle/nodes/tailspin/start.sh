@@ -1,0 +1,17 @@
+#!/bin/sh
+# Rendered by maps-lab from the plan of lab 'seattle': re-render instead of editing.
+# tailspin (member, AS65537): run by containerlab `exec` after the node's links are attached.
+set -eu
+
+# Exchange LAN port (ixlan port4)
+ip address add 100.127.0.5/24 dev ix0
+ip address add fd00:100:127::5/64 dev ix0 nodad
+ip link set ix0 up
+
+# Endpoints on the loopback
+ip address add 203.0.113.1/32 dev lo
+ip address add 2001:db8:300::1/128 dev lo nodad
+
+# BIRD 2
+install -d /run/bird
+bird -c /etc/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid
