@@ -58,7 +58,8 @@ def agent_config(plan: Plan, node: Node, lag: Lag, run_dir: str, events_file: st
     return AgentConfig(node=node.name, lag=lag.name, routes_file=f"{run_dir}/routes.json",
                        events_file=events_file, registered_asns=list(plan.registered_asns),
                        activated_prefixes=list(plan.activated_prefixes),
-                       max_prefix=plan.edge_max_prefix)
+                       max_prefix=plan.edge_max_prefix,
+                       peering_file=str(Path(events_file).with_name("peering.json")))
 
 
 def start(runtime: Runtime, plan: Plan, node: Node, lag: Lag, d: Path, events_file: Path) -> int:

@@ -4,12 +4,16 @@ ExaBGP writes one JSON message a line on our stdin (encoder json); we answer wit
 stdout. Every line must be read, or ExaBGP stalls when the pipe fills. State kept:
   routes.json   the current Adj-RIB-In per peer, each route with its verdict (rewritten atomically)
   events.jsonl  the lab's timeline: session state changes, max-prefix teardowns, notifications
+The peering's registrations (registered ASNs, activated prefixes) come from the lab's
+peering.json when it exists, else from the agent's own config; a change of that file is picked
+up within a poll interval and every held route is judged again.
 """
 from __future__ import annotations
 
 import json
 import os
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +32,7 @@ class AgentConfig:
     registered_asns: list[int]
     activated_prefixes: list[str]
     max_prefix: int
+    peering_file: str = ""
 
     @classmethod
     def read(cls, path: str) -> "AgentConfig":
@@ -48,15 +53,58 @@ def as_path(attributes: dict[str, Any]) -> list[int]:
     return path
 
 
+PEERING_POLL = 0.25
+
+
+def read_policy(config: AgentConfig) -> tuple[EdgePolicy, float]:
+    """The policy in force and the peering file's mtime (0 when it does not exist)."""
+    if config.peering_file:
+        try:
+            mtime = os.stat(config.peering_file).st_mtime
+            data = json.loads(Path(config.peering_file).read_text())
+            return EdgePolicy(frozenset(int(a) for a in data.get("registered_asns", [])),
+                              frozenset(data.get("activated_prefixes", []))), mtime
+        except (OSError, ValueError):
+            pass
+    return EdgePolicy(frozenset(config.registered_asns), frozenset(config.activated_prefixes)), 0.0
+
+
 class EdgeAgent:
     def __init__(self, config: AgentConfig, commands: IO[str], fib: Fib | None = None):
         self.config = config
         self.commands = commands
         self.fib = fib or NoFib()
-        self.policy = EdgePolicy(frozenset(config.registered_asns),
-                                 frozenset(config.activated_prefixes))
+        self.policy, self.policy_mtime = read_policy(config)
         self.rib: dict[str, dict[str, dict[str, Any]]] = {}
         self.torn_down: set[str] = set()
+        self.lock = threading.Lock()
+
+    def reload_policy(self) -> bool:
+        """Judge every held route again if the peering's registrations changed."""
+        policy, mtime = read_policy(self.config)
+        if mtime == self.policy_mtime and policy == self.policy:
+            return False
+        with self.lock:
+            self.policy, self.policy_mtime = policy, mtime
+            changed = 0
+            for table in self.rib.values():
+                for prefix, route in table.items():
+                    verdict = judge(self.policy, prefix, route["as_path"])
+                    if verdict.outcome.value != route["outcome"]:
+                        changed += 1
+                    route.update(outcome=verdict.outcome.value, rule=verdict.rule,
+                                 reason=verdict.reason)
+                    self._program(prefix, route["next_hop"], verdict.outcome)
+            self.event("policy-reloaded", registered_asns=sorted(policy.registered_asns),
+                       activated_prefixes=sorted(policy.activated_prefixes), changed=changed)
+            self.save()
+        return True
+
+    def _program(self, prefix: str, next_hop: str, outcome: Outcome) -> None:
+        if outcome in (Outcome.OPTIMIZED, Outcome.NOT_OPTIMIZED):
+            self.fib.install(prefix, next_hop)
+        else:
+            self.fib.remove(prefix)
 
     def event(self, kind: str, **fields: object) -> None:
         record = {"time": time.time(), "kind": kind, "node": self.config.node,
@@ -71,6 +119,10 @@ class EdgeAgent:
         os.replace(tmp, self.config.routes_file)
 
     def handle(self, message: dict[str, Any]) -> None:
+        with self.lock:
+            self._handle(message)
+
+    def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         neighbor = message.get("neighbor", {})
         peer = neighbor.get("address", {}).get("peer", "?")
@@ -115,10 +167,7 @@ class EdgeAgent:
                     table[prefix] = {"family": family, "next_hop": next_hop, "as_path": path,
                                      "outcome": verdict.outcome.value, "rule": verdict.rule,
                                      "reason": verdict.reason, "received": time.time()}
-                    if verdict.outcome in (Outcome.OPTIMIZED, Outcome.NOT_OPTIMIZED):
-                        self.fib.install(prefix, next_hop)
-                    else:
-                        self.fib.remove(prefix)
+                    self._program(prefix, next_hop, verdict.outcome)
         counted = sum(1 for r in table.values() if r["outcome"] != Outcome.DISCARDED.value)
         if counted > self.config.max_prefix and peer not in self.torn_down:
             # RFC 4486 3: Cease subcode 1, Maximum Number of Prefixes Reached.
@@ -134,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     config = AgentConfig.read(args[0])
     agent = EdgeAgent(config, sys.stdout, KernelFib())
     agent.save()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PEERING_POLL)
+            agent.reload_policy()
+    threading.Thread(target=watch, daemon=True).start()
     for line in sys.stdin:
         line = line.strip()
         if not line:

@@ -66,3 +66,22 @@ def test_as_path_shapes():
                                 "1": {"element": "as-set", "value": [3, 4]}}}) == [1, 2, 3]
     assert as_path({"as-path": [5, 6]}) == [5, 6]
     assert as_path({}) == []
+
+
+def test_a_changed_peering_file_rejudges_held_routes(tmp_path):
+    peering = tmp_path / "peering.json"
+    config = AgentConfig("sea-ms1", "sea-1-a", str(tmp_path / "routes.json"),
+                         str(tmp_path / "events.jsonl"), [64500], [], 500, str(peering))
+    a = EdgeAgent(config, io.StringIO())
+    a.handle(_update("198.18.0.0", ["198.51.100.0/24"], path=(64500, 64501)))
+    a.handle(_update("198.18.0.0", ["198.51.100.128/25"], path=(64500, 64501)))
+    assert a.rib["198.18.0.0"]["198.51.100.0/24"]["outcome"] == "not-optimized"
+    assert a.rib["198.18.0.0"]["198.51.100.128/25"]["outcome"] == "rejected"
+    assert a.reload_policy() is False
+    peering.write_text(json.dumps({"registered_asns": [64500, 64501],
+                                   "activated_prefixes": ["198.51.100.128/25"]}))
+    assert a.reload_policy() is True
+    assert a.rib["198.18.0.0"]["198.51.100.0/24"]["outcome"] == "optimized"
+    assert a.rib["198.18.0.0"]["198.51.100.128/25"]["outcome"] == "optimized"
+    saved = json.loads((tmp_path / "routes.json").read_text())["peers"]["198.18.0.0"]
+    assert saved["198.51.100.128/25"]["rule"] == "MS-OPTIMIZED"
