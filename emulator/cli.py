@@ -27,15 +27,18 @@ def _lab_of(topology_or_name: str) -> str:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from emulator import lab, report
-    running = lab.up(args.topology, progress=lambda line: print(line, flush=True))
+    running = lab.up(args.topology, progress=lambda line: print(line, flush=True),
+                     validate_rules=not args.skip_validation)
     try:
         print()
         print(report.status_table(report.status(running)))
         print(f"\nlab {running.plan.lab!r} is up; `mapslab status {running.plan.lab}`, "
               f"`mapslab down {running.plan.lab}`")
+        for problem in running.degraded:
+            print(f"degraded: {problem}; `mapslab check {running.plan.lab}` shows the evidence")
     finally:
         running.close()
-    return 0
+    return 3 if running.degraded else 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -177,6 +180,9 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("up", help="build a lab from a topology file")
     p.add_argument("topology")
+    p.add_argument("--skip-validation", action="store_true",
+                   help="build even if the topology breaks rules of the MAPS page (to rehearse "
+                        "a broken turn-up)")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("down", help="remove a lab (idempotent)")
     p.add_argument("lab", help="lab name or its topology file")

@@ -166,6 +166,15 @@ class Microsoft(Model):
 
     max_prefix: int = Field(default=500, ge=1)
     prefix_set: str = "microsoft-prefixes.txt"
+    # Knobs for rehearsing broken turn-ups; the real edge is LACP active and waits for the LAG.
+    lacp: Literal["active", "passive", "off"] = "active"
+    bgp_waits_for_lacp: bool = True
+
+    @field_validator("lacp", mode="before")
+    @classmethod
+    def _lacp_off(cls, value: object) -> object:
+        # YAML 1.1 (PyYAML) reads a bare `off` as false; `lacp: off` means LACP off.
+        return "off" if value is False else value
 
 
 class BgpTimers(Model):

@@ -12,12 +12,12 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator import observe, wait
 from emulator.daemons import bird, exabgp, frr
-from emulator.errors import LabStateError, RuntimeUnavailable, ValidationFailed
+from emulator.errors import LabStateError, RuntimeUnavailable, ValidationFailed, WaitTimeout
 from emulator.lag import select
 from emulator.lag.bond import BondLagDriver
 from emulator.lag.ovs import OvsLagDriver
@@ -55,6 +55,7 @@ class Lab:
     dir: LabDir
     runtime: NetnsRuntime
     driver: object
+    degraded: list[str] = field(default_factory=list)
 
     def node_dir(self, node: str) -> Path:
         return self.dir.node(node)
@@ -92,8 +93,12 @@ def node_sysctls(node: Node) -> dict[str, str]:
     return sysctls
 
 
-def up(topology: str | Path, progress: Progress = lambda _: None) -> Lab:
-    """Build the lab; on any failure remove everything it created, then re-raise."""
+def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules: bool = True) -> Lab:
+    """Build the lab; on any failure remove everything it created, then re-raise.
+
+    validate_rules=False builds a topology that breaks the page's rules, to rehearse what such
+    a turn-up looks like (the checks then say what is wrong).
+    """
     started = time.monotonic()
 
     def step(text: str) -> None:
@@ -101,7 +106,9 @@ def up(topology: str | Path, progress: Progress = lambda _: None) -> Lab:
 
     topo, lines = load_with_lines(topology)
     report = validate(topo, lines)
-    if not report.ok:
+    if not report.ok and not validate_rules:
+        step(f"{len(report.errors)} rule(s) of the MAPS page broken; building anyway")
+    elif not report.ok:
         raise ValidationFailed(str(topology), render_text(report, str(topology)),
                                len(report.errors))
     if report.warnings:
@@ -182,17 +189,28 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
         for future in daemons:
             future.result()
         step("FRR on peer routers, BIRD on the route server and members")
-        for future in edges:
-            future.result()
-    step("every LAG up; the edge automation configured BGP (ExaBGP, AS8075)")
+        down_lags = {lag.name for lag, future in zip(plan.lags, edges) if future.result() is None}
+    if down_lags:
+        lab.degraded += [f"LAG {name} did not come up within the lacp_setup budget "
+                         f"({wait.BUDGETS['lacp_setup']:.0f} s): no BGP on that link"
+                         for name in sorted(down_lags)]
+        step(f"{len(down_lags)} LAG(s) down: {', '.join(sorted(down_lags))}; BGP not configured there")
+    else:
+        step("every LAG up; the edge automation configured BGP (ExaBGP, AS8075)")
 
+    expected = [s for s in plan.sessions if s.lag not in down_lags]
     wait.until("ebgp_session", lambda: observe.all_sessions(plan, labdir.node),
                lambda states: "\n".join(f"{s.node} {s.session} ({s.peer_address}): {s.state}"
-                                        for s in states if not s.established))
-    step(f"{len(plan.sessions)} BGP sessions Established")
-    wait_prefixes(lab)
+                                        for s in states if not s.established
+                                        and not (s.interconnect and _lag_of(plan, s.session) in down_lags)))
+    step(f"{len(expected)} BGP sessions Established")
+    wait_prefixes(lab, skip_lags=down_lags)
     step("Microsoft prefixes at every peer router; exchange prefixes at every edge")
     return lab
+
+
+def _lag_of(plan: Plan, session: str) -> str | None:
+    return next((s.lag for s in plan.sessions if s.name == session), None)
 
 
 def start_monitor(lab: Lab) -> None:
@@ -204,21 +222,29 @@ def start_monitor(lab: Lab) -> None:
                       env={"PYTHONPATH": str(Path(__file__).resolve().parents[1])})
 
 
-def edge_automation(lab: Lab, lag) -> int:
+def edge_automation(lab: Lab, lag) -> int | None:
     """Configure the edge's BGP for one link once its LAG is up; return ExaBGP's pid.
 
-    The page's FAQ: "After the LAG comes up, our automated process configures BGP."
+    The page's FAQ: "After the LAG comes up, our automated process configures BGP." A LAG that
+    does not come up within its budget leaves the link without BGP (None), recorded as
+    `lag-timeout`, so that the lab stays up for `mapslab check` to show why.
     """
-    seen = wait.until("lacp_setup", lambda: lab.driver.observe(lag.b_node, lag),
-                      lambda s: "" if s.up else _lag_diff(s))
-    lab.dir.event("lag-up", node=lag.b_node, lag=lag.name, members_up=seen.members_up,
-                  observed=seen.observed_at)
+    if lab.plan.edge_waits_for_lacp:
+        try:
+            seen = wait.until("lacp_setup", lambda: lab.driver.observe(lag.b_node, lag),
+                              lambda s: "" if s.up else _lag_diff(s))
+        except WaitTimeout as exc:
+            lab.dir.event("lag-timeout", node=lag.b_node, lag=lag.name, last=exc.diff)
+            return None
+        lab.dir.event("lag-up", node=lag.b_node, lag=lag.name, members_up=seen.members_up,
+                      observed=seen.observed_at)
     d = lab.node_dir(lag.b_node) / lag.ifname
     d.mkdir(parents=True, exist_ok=True)
     pid = exabgp.start(lab.runtime, lab.plan, lab.plan.node(lag.b_node), lag, d,
                        lab.dir.events_file)
     (d / "exabgp.pid").write_text(f"{pid}\n")
-    lab.dir.event("bgp-configured", node=lag.b_node, lag=lag.name)
+    lab.dir.event("bgp-configured", node=lag.b_node, lag=lag.name,
+                  waited_for_lacp=lab.plan.edge_waits_for_lacp)
     return pid
 
 
@@ -233,7 +259,7 @@ def expected_edge_prefixes(plan: Plan) -> set[str]:
     return {p for n in plan.nodes if n.role in (Role.PEER_ROUTER, Role.MEMBER) for p in n.announces}
 
 
-def wait_prefixes(lab: Lab) -> None:
+def wait_prefixes(lab: Lab, skip_lags: set[str] = frozenset()) -> None:
     plan = lab.plan
     v4 = sum(1 for p in plan.microsoft_prefixes if ":" not in p)
     v6 = len(plan.microsoft_prefixes) - v4
@@ -243,14 +269,16 @@ def wait_prefixes(lab: Lab) -> None:
         return {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
                 for n in routers}
 
-    wait.until("prefixes", at_routers,
-               lambda counts: "\n".join(f"{name}: {c} of ipv4 {v4} / ipv6 {v6}"
-                                        for name, c in counts.items()
-                                        if c != {"ipv4": v4, "ipv6": v6}))
+    if len(skip_lags) < len(plan.lags):
+        wait.until("prefixes", at_routers,
+                   lambda counts: "\n".join(f"{name}: {c} of ipv4 {v4} / ipv6 {v6}"
+                                            for name, c in counts.items()
+                                            if c != {"ipv4": v4, "ipv6": v6}))
     wanted = expected_edge_prefixes(plan)
     wait.until("prefixes", lambda: observe.edge_routes(plan, lab.node_dir),
                lambda found: "\n".join(f"{r.node} ({r.lag}) lacks {sorted(wanted - r.prefixes())}"
-                                       for r in found if not wanted <= r.prefixes()))
+                                       for r in found
+                                       if r.lag not in skip_lags and not wanted <= r.prefixes()))
 
 
 def lab_processes(name: str) -> list[int]:

@@ -110,6 +110,7 @@ class Plan:
     timers: Timers
     activated_prefixes: tuple[str, ...] = field(default=())
     microsoft_endpoints: tuple[str, ...] = field(default=())   # anycast service addresses
+    edge_waits_for_lacp: bool = True
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

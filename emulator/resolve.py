@@ -107,7 +107,7 @@ def resolve(topo: Topology) -> Plan:
         for index in range(1, EDGES_PER_LOCATION + 1):
             nodes.append(Node(edge_name(location.name, index), Role.EDGE, "exabgp", MICROSOFT_ASN,
                               f"10.80.{75 + loc_index}.{index}", location.name,
-                              max_prefix=topo.microsoft.max_prefix))
+                              topo.microsoft.lacp, max_prefix=topo.microsoft.max_prefix))
     microsoft_prefixes = load_prefix_set(topo.microsoft.prefix_set)
     # Microsoft's services are anycast: every edge router answers for the same addresses.
     microsoft_endpoints = tuple(first_host(next(p for p in microsoft_prefixes if (":" in p) == v6))
@@ -168,6 +168,7 @@ def resolve(topo: Topology) -> Plan:
         sessions=tuple(sessions),
         microsoft_prefixes=microsoft_prefixes,
         microsoft_endpoints=microsoft_endpoints,
+        edge_waits_for_lacp=topo.microsoft.bgp_waits_for_lacp,
         registered_asns=tuple(r.asn for r in topo.registered_asns),
         edge_max_prefix=topo.microsoft.max_prefix,
         timers=Timers(topo.bgp.keepalive, topo.bgp.hold),
