@@ -26,12 +26,12 @@ def _lab_of(topology_or_name: str) -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from emulator import lab, report
+    from emulator import lab, status
     running = lab.up(args.topology, progress=lambda line: print(line, flush=True),
                      validate_rules=not args.skip_validation)
     try:
         print()
-        print(report.status_table(report.status(running)))
+        print(status.status_table(status.status(running)))
         print(f"\nlab {running.plan.lab!r} is up; `mapslab status {running.plan.lab}`, "
               f"`mapslab down {running.plan.lab}`")
         for problem in running.degraded:
@@ -52,16 +52,16 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from emulator import lab, report
+    from emulator import lab, status
     running = lab.open_lab(_lab_of(args.lab))
     try:
-        status = report.status(running)
+        found = status.status(running)
     finally:
         running.close()
     if args.format == "json":
-        print(json.dumps(report.status_json(status), indent=2))
+        print(json.dumps(status.status_json(found), indent=2))
     else:
-        print(report.status_table(status))
+        print(status.status_table(found))
     return 0
 
 
@@ -78,13 +78,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Up, show, check, down: the whole turn-up of one topology in one command."""
-    from emulator import checks, lab, report
+    from emulator import checks, lab, status
     name = _lab_of(args.topology)
     try:
         running = lab.up(args.topology, progress=lambda line: print(line, flush=True))
         try:
             print()
-            print(report.status_table(report.status(running)))
+            print(status.status_table(status.status(running)))
             print()
             verdicts = checks.run_all(running)
             print(checks.render(verdicts))
@@ -165,6 +165,17 @@ def cmd_failover(args: argparse.Namespace) -> int:
     return 0 if verdict.passed else 3
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from emulator import lab, report
+    running = lab.open_lab(_lab_of(args.lab))
+    try:
+        markdown = report.write(running, Path(args.out))
+    finally:
+        running.close()
+    print(f"wrote {markdown} and {markdown.with_name('timeline.png')}")
+    return 0
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
     from emulator.labdir import LabDir
     from emulator.timeline import Timeline
@@ -224,6 +235,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=500)
     p.add_argument("--rate", type=float, default=100.0)
     p.set_defaults(func=cmd_probe)
+    p = sub.add_parser("report", help="write a Markdown report with the timeline as a PNG")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.add_argument("--out", default="report", help="directory to write into (default: report/)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
     p.add_argument("lab", help="lab name or its topology file")
     p.set_defaults(func=cmd_timeline)

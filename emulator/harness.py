@@ -12,6 +12,7 @@ everything is recovered and measured again. Expectations (timers are the lab's, 
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -79,8 +80,36 @@ def run(lab, scenario: str, target: str, member: int = 1, rate: float = 100.0,
     settle(lab)
     recovery = time.time() - started
     after = traffic.measure(lab, count=int(2 * rate), rate=rate)
-    return ScenarioResult(scenario, target, member, result, after, len(drops), lag_up,
-                          removed_after, recovery, hold_time, fault.injected_at)
+    outcome = ScenarioResult(scenario, target, member, result, after, len(drops), lag_up,
+                             removed_after, recovery, hold_time, fault.injected_at)
+    record(lab, outcome)
+    return outcome
+
+
+def record(lab, result: ScenarioResult) -> None:
+    """Keep the figures with the lab, for `mapslab report`."""
+    verdict = judge(result)
+    entry = {"scenario": result.scenario, "target": result.target, "member": result.member,
+             "injected_at": result.injected_at, "sent": result.traffic.sent,
+             "lost": result.traffic.lost, "longest_gap_ms": result.traffic.longest_gap_ms,
+             "first_lost_at": result.traffic.first_lost_at,
+             "last_lost_at": result.traffic.last_lost_at,
+             "responders": result.traffic.responders, "session_drops": result.session_drops,
+             "lag_stayed_up": result.lag_stayed_up,
+             "member_removed_after": result.member_removed_after,
+             "recovery_seconds": result.recovery_seconds,
+             "lost_after_recovery": result.after_recovery.lost, "passed": verdict.passed,
+             "problems": [e for e in verdict.evidence if not e.startswith(("responders", "recovered"))]}
+    with open(lab.dir.path / "failovers.jsonl", "a") as out:
+        out.write(json.dumps(entry) + "\n")
+
+
+def recorded(labdir) -> list[dict]:
+    try:
+        lines = (labdir.path / "failovers.jsonl").read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def settle(lab) -> None:

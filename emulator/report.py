@@ -1,74 +1,123 @@
-"""What a user sees of a running lab: LAGs with members, sessions with prefixes, edge verdicts."""
+"""`mapslab report`: a Markdown report of a lab with its timeline as a picture.
+
+The picture has one row per LAG and per interconnect session (green up, red down), the faults
+as grey spans and the traffic lost in each failover as red spans on a row of its own.
+"""
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from emulator import observe
-from emulator.plan import Role
+from emulator import checks, harness
+from emulator.timeline import Timeline
 
 
 @dataclass(frozen=True)
-class Status:
-    lab: str
-    lag_driver: str
-    lags: list[observe.LagObservation]
-    sessions: list[observe.SessionState]
-    microsoft_prefixes: dict[str, dict[str, int]]     # peer router → family → count
-    edges: list[observe.EdgeRoutes]
+class Row:
+    label: str
+    spans: tuple[tuple[float, float, bool], ...]     # (start, end, up), seconds from the start
 
 
-def status(lab) -> Status:
-    plan = lab.plan
-    return Status(
-        plan.lab, lab.driver.name, observe.lags(plan, lab.driver),
-        observe.all_sessions(plan, lab.node_dir),
-        {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
-         for n in plan.nodes_with(Role.PEER_ROUTER)},
-        observe.edge_routes(plan, lab.node_dir))
+def rows(lab, timeline: Timeline, end: float) -> list[Row]:
+    t0 = timeline.start
+    found: list[Row] = []
+    for lag in lab.plan.lags:
+        # The monitor's edge-side LAG state, preceded by the edge automation's first sighting.
+        spans = [(s, e, bool(up)) for s, e, up in timeline.intervals(
+            "lag-state", "lag", lag.name,
+            lambda e: bool(e.get("up")) if e.get("side") == "edge" else None, end)
+            if up is not None]
+        first_up = next((e.time for e in timeline.of("lag-up", lag=lag.name)), None)
+        if first_up is not None and (not spans or first_up < spans[0][0]):
+            spans.insert(0, (first_up, spans[0][0] if spans else end, True))
+        found.append(Row(f"LAG {lag.name}", tuple((s - t0, e - t0, up) for s, e, up in spans)))
+        for session in [s for s in lab.plan.sessions if s.lag == lag.name]:
+            changes = [e for e in timeline.session_changes(lag.name) if e.get("peer") == session.a_address]
+            spans_s: list[tuple[float, float, bool]] = []
+            for change, following in zip(changes, changes[1:] + [None]):
+                stop = following.time if following else end
+                spans_s.append((change.time - t0, stop - t0, change.get("state") == "up"))
+            found.append(Row(f"BGP {session.name}", tuple(spans_s)))
+    return found
 
 
-def _members(state) -> str:
-    return ", ".join(f"{m.ifname} {'up' if m.up else 'down'}" for m in state.members)
+def draw(lab, timeline: Timeline, failovers: list[dict], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    end = max([time.time()] + [e.time for e in timeline.events])
+    t0 = timeline.start
+    table = rows(lab, timeline, end)
+    fig_height = 1.2 + 0.42 * (len(table) + 1)
+    fig, ax = plt.subplots(figsize=(12, fig_height), dpi=100)
+    labels = [r.label for r in table] + ["traffic lost"]
+    for index, row in enumerate(table):
+        for start, stop, up in row.spans:
+            ax.barh(index, stop - start, left=start, height=0.6,
+                    color="#2e7d32" if up else "#c62828")
+    loss_row = len(table)
+    for entry in failovers:
+        if entry.get("first_lost_at"):
+            start = entry["first_lost_at"] - t0
+            stop = max(entry["last_lost_at"] - t0, start + 0.05)
+            ax.barh(loss_row, stop - start, left=start, height=0.6, color="#c62828")
+            ax.annotate(f"{entry['lost']} lost, {entry['longest_gap_ms']:.0f} ms",
+                        (stop, loss_row), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=7)
+    faults = timeline.of("fault")
+    recovers = timeline.of("recover")
+    for fault in faults:
+        stop = next((r.time for r in recovers if r.time >= fault.time), end)
+        ax.axvspan(fault.time - t0, stop - t0, color="#9e9e9e", alpha=0.25)
+        ax.annotate(f"{fault.get('scenario')} {fault.get('target')}", (fault.time - t0, -0.9),
+                    fontsize=7, rotation=0, va="top")
+    ax.set_yticks(range(len(labels)), labels=labels, fontsize=8)
+    ax.set_ylim(len(labels) - 0.5, -1.3)
+    ax.set_xlim(0, end - t0)
+    ax.set_xlabel("seconds since the lab was created")
+    ax.set_title(f"lab {lab.plan.lab}: LACP, BGP and traffic (green up, red down, grey: fault)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
-def status_table(s: Status) -> str:
-    out = [f"lab {s.lab}  (LAGs: {s.lag_driver})", "", "LAGs"]
-    out.append(f"  {'link':<12} {'peer side':<22} {'edge side':<22} members")
-    for lag in s.lags:
-        a, b = lag.peer_side, lag.edge_side
-        out.append(f"  {lag.lag:<12} {a.node + ' ' + a.ifname + (' UP' if a.up else ' DOWN'):<22} "
-                   f"{b.node + ' ' + b.ifname + (' UP' if b.up else ' DOWN'):<22} "
-                   f"{a.members_up}/{len(a.members)} ({_members(a)})")
-    out += ["", "BGP sessions (seen from the peer side)"]
-    out.append(f"  {'session':<24} {'node':<10} {'peer':<10} {'address':<20} {'state':<12} pfx")
-    for ses in s.sessions:
-        out.append(f"  {ses.session:<24} {ses.node:<10} {ses.peer_node:<10} {ses.peer_address:<20} "
-                   f"{ses.state:<12} {ses.prefixes_received}")
-    out += ["", "Microsoft prefixes at the peer routers"]
-    for router, counts in s.microsoft_prefixes.items():
-        out.append(f"  {router:<10} ipv4 {counts.get('ipv4', 0)}  ipv6 {counts.get('ipv6', 0)}")
-    out += ["", "Routes received by the Microsoft edge agents (verdicts)"]
-    for edge in s.edges:
-        outcomes = Counter(r["outcome"] for routes in edge.peers.values() for r in routes.values())
-        detail = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none"
-        out.append(f"  {edge.node:<10} {edge.lag:<12} {len(edge.prefixes())} prefixes: {detail}")
-        for routes in edge.peers.values():
-            for prefix, route in sorted(routes.items()):
-                out.append(f"      {prefix:<22} {route['outcome']:<14} {route['rule']:<16} "
-                           f"{route['reason']}")
-    return "\n".join(out)
-
-
-def status_json(s: Status) -> dict:
-    return {
-        "lab": s.lab,
-        "lag_driver": s.lag_driver,
-        "lags": [{"lag": lag.lag,
-                  "peer_side": {**asdict(lag.peer_side), "up": lag.peer_side.up},
-                  "edge_side": {**asdict(lag.edge_side), "up": lag.edge_side.up}}
-                 for lag in s.lags],
-        "sessions": [asdict(x) for x in s.sessions],
-        "microsoft_prefixes": s.microsoft_prefixes,
-        "edges": [asdict(e) for e in s.edges],
-    }
+def write(lab, out_dir: Path) -> Path:
+    """Write report.md and timeline.png into out_dir; return the Markdown file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timeline = Timeline.read(lab.dir)
+    failovers = harness.recorded(lab.dir)
+    verdicts = checks.run_all(lab)
+    picture = out_dir / "timeline.png"
+    draw(lab, timeline, failovers, picture)
+    t0 = timeline.start
+    lines = [f"# maps-lab report: {lab.plan.lab}", "",
+             f"Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; LAGs through {lab.driver.name}; "
+             f"BGP timers keepalive {lab.plan.timers.keepalive} s, hold {lab.plan.timers.hold} s.",
+             "", "## Checks", "", "| check | verdict | summary |", "| --- | --- | --- |"]
+    lines += [f"| {v.check} | {'PASS' if v.passed else 'FAIL'} | {v.summary} |" for v in verdicts]
+    for v in verdicts:
+        lines += ["", f"**{v.check}**", ""] + [f"- {e}" for e in v.evidence]
+    lines += ["", "## Failovers", ""]
+    if failovers:
+        lines += ["| scenario | target | verdict | sent | lost | longest gap (ms) | session drops "
+                  "| LAG stayed up | member out after (s) | recovery (s) | lost after recovery |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for f in failovers:
+            removed = f"{f['member_removed_after']:.2f}" if f["member_removed_after"] else "-"
+            lines.append(f"| {f['scenario']} | {f['target']} | {'PASS' if f['passed'] else 'FAIL'} "
+                         f"| {f['sent']} | {f['lost']} | {f['longest_gap_ms']:.0f} "
+                         f"| {f['session_drops']} | {f['lag_stayed_up']} | {removed} "
+                         f"| {f['recovery_seconds']:.2f} | {f['lost_after_recovery']} |")
+    else:
+        lines.append("No failover was run (`mapslab failover LAB SCENARIO TARGET`).")
+    lines += ["", "## Timeline", "", f"![timeline]({picture.name})", "", "```"]
+    lines += [f"+{e.time - t0:9.3f}s  {e.kind:<16} "
+              + " ".join(f"{k}={v}" for k, v in e.fields.items() if k not in ("last",))
+              for e in timeline.events[:500]]
+    lines += ["```", ""]
+    markdown = out_dir / "report.md"
+    markdown.write_text("\n".join(lines))
+    return markdown

@@ -56,6 +56,8 @@ class Timeline:
             if event.kind != kind or event.get(key) != value:
                 continue
             now_up = up(event)
+            if now_up is None:          # an event of this kind that the caller does not follow
+                continue
             if state is not None and now_up != state:
                 spans.append((since, event.time, state))
                 since = event.time

@@ -60,3 +60,16 @@ def test_microsoft_edge_loss_moves_traffic(seattle_lab, carrying):
     result = harness.run(seattle_lab, "edge-down", carrying.b_node)
     _assert(harness.judge(result))
     assert result.after_recovery.lost == 0
+
+
+def test_report_with_the_failovers_and_a_timeline_picture(seattle_lab, tmp_path):
+    from PIL import Image
+
+    from emulator import report
+    markdown = report.write(seattle_lab, tmp_path)
+    text = markdown.read_text()
+    assert "| lag-down |" in text and "| PASS |" in text
+    assert "![timeline](timeline.png)" in text
+    with Image.open(tmp_path / "timeline.png") as picture:
+        picture.verify()
+        assert picture.format == "PNG" and picture.size[0] >= 800
