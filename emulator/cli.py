@@ -25,7 +25,50 @@ def _lab_of(topology_or_name: str) -> str:
     return _lab_name(topology_or_name)
 
 
+def _clab_dir(args: argparse.Namespace, lab_name: str) -> Path:
+    return Path(args.dir) if args.dir else Path("clab") / lab_name
+
+
+def _clab_overrides(args: argparse.Namespace):
+    from emulator.runtime import containerlab
+    if not args.overrides:
+        return None
+    import yaml
+    path = Path(args.overrides)
+    return containerlab.parse_overrides(yaml.safe_load(path.read_text()) or {}, path.parent)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from emulator.loader import load
+    from emulator.resolve import resolve
+    from emulator.runtime import containerlab
+    plan = resolve(load(args.topology))
+    rendered = containerlab.render(plan, Path(args.dir), _clab_overrides(args))
+    print(f"wrote {rendered.topology_file} and {len(rendered.files) - 1} node files; "
+          f"deploy with `containerlab deploy -t {rendered.topology_file}`")
+    return 0
+
+
+def cmd_up_containerlab(args: argparse.Namespace) -> int:
+    from emulator.loader import load
+    from emulator.resolve import resolve
+    from emulator.runtime import containerlab
+    plan = resolve(load(args.topology))
+    reason = containerlab.blocker()
+    if reason:
+        print(f"error: {reason}.\nWithout Docker and containerlab, render the lab only: "
+              f"mapslab render --runtime containerlab {args.topology} DIR", file=sys.stderr)
+        return 1
+    rendered = containerlab.up(plan, _clab_dir(args, plan.lab), _clab_overrides(args),
+                               progress=lambda line: print(line, flush=True))
+    print(f"lab {plan.lab!r} deployed with containerlab ({rendered.topology_file}); "
+          f"`mapslab down --runtime containerlab {rendered.topology_file}` removes it")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    if args.runtime == "containerlab":
+        return cmd_up_containerlab(args)
     from emulator import lab, status
     running = lab.up(args.topology, progress=lambda line: print(line, flush=True),
                      validate_rules=not args.skip_validation)
@@ -42,6 +85,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    if args.runtime == "containerlab":
+        from emulator.runtime import containerlab
+        reason = containerlab.blocker()
+        if reason:
+            print(f"error: {reason}", file=sys.stderr)
+            return 1
+        containerlab.down(Path(args.lab))
+        print(f"destroyed the containerlab lab of {args.lab}")
+        return 0
     from emulator import lab
     result = lab.down(_lab_of(args.lab))
     if result.namespaces or result.was_recorded:
@@ -191,13 +243,24 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("up", help="build a lab from a topology file")
     p.add_argument("topology")
+    p.add_argument("--runtime", choices=("netns", "containerlab"), default="netns",
+                   help="netns: this machine's network namespaces (default); containerlab: Docker")
+    p.add_argument("--dir", help="containerlab: where to render (default: clab/LAB)")
+    p.add_argument("--overrides", help="containerlab: YAML of per-router kind/image/startup-config")
     p.add_argument("--skip-validation", action="store_true",
                    help="build even if the topology breaks rules of the MAPS page (to rehearse "
                         "a broken turn-up)")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("down", help="remove a lab (idempotent)")
-    p.add_argument("lab", help="lab name or its topology file")
+    p.add_argument("lab", help="lab name or its topology file (containerlab: the .clab.yml)")
+    p.add_argument("--runtime", choices=("netns", "containerlab"), default="netns")
     p.set_defaults(func=cmd_down)
+    p = sub.add_parser("render", help="write the lab as a containerlab topology and node files")
+    p.add_argument("topology")
+    p.add_argument("dir")
+    p.add_argument("--runtime", choices=("containerlab",), default="containerlab")
+    p.add_argument("--overrides", help="YAML of per-router kind/image/startup-config")
+    p.set_defaults(func=cmd_render)
     p = sub.add_parser("status", help="LAGs, members and BGP sessions of a running lab")
     p.add_argument("lab", help="lab name or its topology file")
     p.add_argument("--format", choices=("table", "json"), default="table")
