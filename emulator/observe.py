@@ -137,5 +137,15 @@ class LagObservation:
 
 
 def lags(plan: Plan, driver) -> list[LagObservation]:
-    return [LagObservation(lag.name, driver.observe(lag.a_node, lag), driver.observe(lag.b_node, lag))
+    """Both sides of every LAG; one read per router where the driver can (observe_node)."""
+    seen: dict[tuple[str, str], LagState] = {}
+    for node in dict.fromkeys(n for lag in plan.lags for n in (lag.a_node, lag.b_node)):
+        own = list(plan.lags_of(node))
+        if hasattr(driver, "observe_node"):
+            states = driver.observe_node(node, own)
+        else:
+            states = [driver.observe(node, lag) for lag in own]
+        for lag, state in zip(own, states):
+            seen[(lag.name, node)] = state
+    return [LagObservation(lag.name, seen[(lag.name, lag.a_node)], seen[(lag.name, lag.b_node)])
             for lag in plan.lags]

@@ -83,13 +83,38 @@ class OvsLagDriver:
             self.runtime.configure(node.name, lag.ifname, [v4, v6])
 
     def observe(self, node: str, lag: Lag) -> LagState:
+        return self.observe_node(node, [lag])[0]
+
+    def observe_node(self, node: str, lags: list[Lag]) -> list[LagState]:
+        """Every LAG of one router from one `bond/show` and one `lacp/show`."""
         ctl = f"{self._dir(node)}/vswitchd.ctl"
-        bond = subprocess.run(["ovs-appctl", "-t", ctl, "bond/show", bond_port(lag)],
+        args = [bond_port(lags[0])] if len(lags) == 1 else []
+        bond = subprocess.run(["ovs-appctl", "-t", ctl, "bond/show", *args],
                               capture_output=True, text=True, timeout=5)
-        lacp = subprocess.run(["ovs-appctl", "-t", ctl, "lacp/show", bond_port(lag)],
+        lacp = subprocess.run(["ovs-appctl", "-t", ctl, "lacp/show", *args],
                               capture_output=True, text=True, timeout=5)
-        members = [m.a_ifname if node == lag.a_node else m.b_ifname for m in lag.members]
-        return parse_state(node, lag.ifname, members, bond.stdout, lacp.stdout, time.time())
+        now = time.time()
+        bonds, lacps = _per_bond(bond.stdout), _per_bond(lacp.stdout)
+        states = []
+        for lag in lags:
+            members = [m.a_ifname if node == lag.a_node else m.b_ifname for m in lag.members]
+            states.append(parse_state(node, lag.ifname, members, bonds.get(bond_port(lag), ""),
+                                      lacps.get(bond_port(lag), ""), now))
+        return states
+
+
+def _per_bond(text: str) -> dict[str, str]:
+    """Split appctl output into its `---- name ----` sections."""
+    sections: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        match = re.match(r"^---- (\S+) ----$", line)
+        if match:
+            current = match.group(1)
+            sections[current] = ""
+        elif current:
+            sections[current] += line + "\n"
+    return sections
 
 
 _MEMBER = re.compile(r"^member (\S+): (enabled|disabled)", re.M)

@@ -122,3 +122,15 @@ def test_bond_member_state_bits():
                                         ("IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE", 0x45)]))
     assert not down.up
     assert member_state("lag0m3", None).up is False
+
+
+def test_one_read_per_router_splits_every_bond():
+    from emulator.lag.ovs import _per_bond
+    bond = (FIXTURES / "ovs-bond-show.txt").read_text()
+    lacp = (FIXTURES / "ovs-lacp-show.txt").read_text()
+    both = bond + bond.replace("lag0", "lag1")
+    sections = _per_bond(both)
+    assert sorted(sections) == ["lag0b", "lag1b"]
+    state = parse_state("n", "lag1", ["lag1m1", "lag1m2"], sections["lag1b"],
+                        _per_bond(lacp + lacp.replace("lag0", "lag1"))["lag1b"], 1.0)
+    assert state.members_up == 2
