@@ -4,6 +4,7 @@
   mesh-formed         both links of every connection, IPv4 and IPv6, Established
   microsoft-prefixes  every peer router holds the whole Microsoft prefix set
   peer-prefixes       every edge agent received every prefix the exchange side announces
+  no-readvertisement  the internet hears Microsoft's prefixes, never the peer's
 """
 from __future__ import annotations
 
@@ -90,11 +91,29 @@ def peer_prefixes(lab) -> Verdict:
                    f"exchange prefix", tuple(bad + evidence))
 
 
+def no_readvertisement(lab) -> Verdict:
+    """The internet hears Microsoft's prefixes from the edges and none of the peer's (the FAQ:
+    "Will Microsoft re-advertise the Peer prefixes to the Internet? No.")."""
+    from emulator.lab import expected_edge_prefixes
+    internet = lab.plan.nodes_with(Role.INTERNET)
+    if not internet:
+        return Verdict("no-readvertisement", True, "no internet node in this lab (microsoft.internet: false)")
+    heard = observe.bird_prefixes(lab.node_dir(internet[0].name))
+    leaked = sorted(heard & expected_edge_prefixes(lab.plan))
+    microsoft = set(lab.plan.microsoft_prefixes)
+    evidence = [f"the internet holds {len(heard & microsoft)} of {len(microsoft)} Microsoft prefixes"]
+    evidence += [f"leaked: {p}" for p in leaked]
+    passed = not leaked and microsoft <= heard
+    return Verdict("no-readvertisement", passed,
+                   f"{len(leaked)} peer prefix(es) re-advertised to the internet", tuple(evidence))
+
+
 CHECKS: dict[str, Callable[..., Verdict]] = {
     "lag-before-bgp": lag_before_bgp,
     "mesh-formed": mesh_formed,
     "microsoft-prefixes": microsoft_prefixes,
     "peer-prefixes": peer_prefixes,
+    "no-readvertisement": no_readvertisement,
 }
 
 

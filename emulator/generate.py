@@ -7,8 +7,8 @@ that a backup is never at its primary's location (MAPS-BACKUP-LOCATION) and ever
 the same bandwidth (MAPS-SAME-BANDWIDTH). With an odd N the last location holds a primary.
 
 Numbers are the documentation ones of topologies/seattle.yaml (RFC 5398 ASNs, RFC 5737 and
-RFC 3849 prefixes); session addresses come from the benchmarking range 198.18.0.0/15
-(RFC 2544), one /24 and one /64 per location.
+RFC 3849 prefixes); session addresses are the resolver's default pools (198.18.0.0/24 and
+2001:db8:ffff::/64, README "The topology file"), two /31 and two /127 a location, in order.
 """
 from __future__ import annotations
 
@@ -27,9 +27,8 @@ METROS: tuple[tuple[str, str], ...] = (
     ("ams", "Amsterdam"), ("lon", "London"), ("fra", "Frankfurt"), ("par", "Paris"),
     ("sin", "Singapore"), ("tyo", "Tokyo"), ("syd", "Sydney"), ("sao", "Sao Paulo"),
 )
-# Bounded by the plan's address space: one exchange LAN /24 holds the route server, two peer
-# routers a location and the members; edge router ids are 10.80.(75 + location index).x.
-MAX_LOCATIONS = 100
+# Bounded by the session pool: 198.18.0.0/24 holds 128 /31s, two links a location.
+MAX_LOCATIONS = 64
 PEER_ASN = 64500
 LAG = Lag(members=2, member_speed_gbps=10, lacp_rate="fast")
 
@@ -57,8 +56,8 @@ def topology(locations: int, name: str) -> Topology:
             name=f"{site}-1", location=site, role="backup" if backup else "primary",
             backup_of=f"{sites[index - 1][0]}-1" if backup else None,
             bandwidth_gbps=LAG.members * LAG.member_speed_gbps, lag=LAG,
-            links=[Link(peer_router=r, ipv4=f"198.18.{index}.{2 * k}/31",
-                        ipv6=f"2001:db8:ffff:{index:x}::{2 * k:x}/127")
+            links=[Link(peer_router=r, ipv4=f"198.18.0.{4 * index + 2 * k}/31",
+                        ipv6=f"2001:db8:ffff::{4 * index + 2 * k:x}/127")
                    for k, r in enumerate(pair)]))
     return Topology(
         lab=name,

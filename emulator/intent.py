@@ -166,6 +166,8 @@ class Microsoft(Model):
 
     max_prefix: int = Field(default=500, ge=1)
     prefix_set: str = "microsoft-prefixes.txt"
+    # An `internet` node peering with every edge, to show what Microsoft advertises onwards.
+    internet: bool = True
     # Knobs for rehearsing broken turn-ups; the real edge is LACP active and waits for the LAG.
     lacp: Literal["active", "passive", "off"] = "active"
     bgp_waits_for_lacp: bool = True

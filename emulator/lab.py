@@ -156,6 +156,10 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
             runtime.create_veth(lag.a_node, member.a_ifname, lag.b_node, member.b_ifname)
     for port in plan.lan_ports:
         runtime.create_veth(port.node, port.ifname, plan.lan_switch, port.switch_ifname)
+    for link in plan.links:
+        runtime.create_veth(link.a_node, link.a_ifname, link.b_node, link.b_ifname)
+        runtime.configure(link.a_node, link.a_ifname, [link.a_ipv4, link.a_ipv6])
+        runtime.configure(link.b_node, link.b_ifname, [link.b_ipv4, link.b_ipv6])
     runtime.run(plan.lan_switch, ["ip", "link", "add", "br0", "type", "bridge"])
     for port in plan.lan_ports:
         runtime.run(plan.lan_switch, ["ip", "link", "set", port.switch_ifname, "master", "br0", "up"])
@@ -180,8 +184,11 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
         d = labdir.node(node.name)
         if node.role is Role.PEER_ROUTER:
             frr.start(runtime, plan, node, d)
-        elif node.role in (Role.ROUTE_SERVER, Role.MEMBER):
+        elif node.role in (Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET):
             bird.start(runtime, plan, node, d)
+        elif node.role is Role.EDGE and plan.links_of(node.name):
+            (d / "internet").mkdir(exist_ok=True)
+            exabgp.start_internet(runtime, plan, node, d / "internet")
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         daemons = [pool.submit(start_daemon, n) for n in plan.nodes]

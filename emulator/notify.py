@@ -11,6 +11,7 @@ import email.policy
 import email.utils
 import mailbox
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import message_from_binary_file
@@ -191,8 +192,19 @@ def compose(note: Notification, lab: str, to: str) -> EmailMessage:
     message[SEQUENCE] = str(note.sequence)
     message[MILESTONE] = note.milestone.value
     message[LAB] = lab
-    message.set_content(note.text.body)
+    message.set_content(_wrapped(note.text.body))
     return message
+
+
+def _wrapped(body: str) -> str:
+    """Lines of at most 76 characters (RFC 5322 2.1.1 asks for 78), so the message stays 7bit
+    and reads as plain text in the maildir file."""
+    lines = []
+    for line in body.splitlines():
+        indent = line[:len(line) - len(line.lstrip())]
+        lines += textwrap.wrap(line, 76, subsequent_indent=indent + "  " if indent else "",
+                               break_long_words=False, break_on_hyphens=False) or [""]
+    return "\n".join(lines) + "\n"
 
 
 def deliver(maildir: Path, message: EmailMessage) -> str:
@@ -204,8 +216,8 @@ def inbox(maildir: Path) -> list[Delivered]:
     """Every message of the maildir, in milestone order."""
     if not (maildir / "new").is_dir():
         return []
-    box = mailbox.Maildir(maildir, create=False,
-                          factory=lambda f: message_from_binary_file(f, policy=email.policy.default))
+    box = mailbox.Maildir(maildir, create=False, factory=lambda f: message_from_binary_file(
+        f, policy=email.policy.default))
     found = []
     for key, message in box.iteritems():
         date = email.utils.parsedate_to_datetime(str(message["Date"]))

@@ -94,6 +94,19 @@ def _far_end(session: BgpSession, node: str) -> tuple[str, str]:
     return session.a_address, session.a_node
 
 
+_BIRD_ROUTE = re.compile(r"^([0-9a-f.:]+/\d+)\s", re.M)
+
+
+def bird_prefixes(d: Path) -> set[str]:
+    """The prefixes in a BIRD speaker's tables (both families)."""
+    found: set[str] = set()
+    for table in ("master4", "master6"):
+        result = subprocess.run(bird.birdc(d, f"show route table {table}"), capture_output=True,
+                                text=True, timeout=10)
+        found |= set(_BIRD_ROUTE.findall(result.stdout))
+    return found
+
+
 def edge_routes(plan: Plan, node_dir) -> list[EdgeRoutes]:
     """Every edge agent's current routes, one per interconnect LAG."""
     found = []
@@ -113,7 +126,7 @@ def all_sessions(plan: Plan, node_dir) -> list[SessionState]:
     for node in plan.nodes:
         if node.role is Role.PEER_ROUTER:
             states += frr_sessions(plan, node.name, node_dir(node.name))
-        elif node.role is Role.MEMBER:
+        elif node.role in (Role.MEMBER, Role.INTERNET):
             states += bird_sessions(plan, node.name, node_dir(node.name))
     return states
 

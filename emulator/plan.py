@@ -17,6 +17,7 @@ class Role(str, Enum):
     ROUTE_SERVER = "route-server"
     MEMBER = "member"
     SWITCH = "exchange-lan"
+    INTERNET = "internet"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,20 @@ class Lag:
     a_ipv4: str              # address/prefixlen
     b_ipv4: str
     a_ipv6: str
+    b_ipv6: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A routed point-to-point link (a veth pair), e.g. a Microsoft edge to the internet."""
+
+    a_node: str
+    a_ifname: str
+    a_ipv4: str
+    a_ipv6: str
+    b_node: str
+    b_ifname: str
+    b_ipv4: str
     b_ipv6: str
 
 
@@ -111,6 +126,10 @@ class Plan:
     activated_prefixes: tuple[str, ...] = field(default=())
     microsoft_endpoints: tuple[str, ...] = field(default=())   # anycast service addresses
     edge_waits_for_lacp: bool = True
+    links: tuple[Link, ...] = field(default=())
+
+    def links_of(self, node: str) -> tuple[Link, ...]:
+        return tuple(link for link in self.links if node in (link.a_node, link.b_node))
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

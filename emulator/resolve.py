@@ -12,13 +12,19 @@ from pathlib import Path
 from emulator import names
 from emulator.errors import PlanError
 from emulator.intent import Topology
-from emulator.plan import (MICROSOFT_ASN, BgpSession, Lag, LagMember, LanPort, Node, Plan, Role,
-                           Timers)
+from emulator.plan import (MICROSOFT_ASN, BgpSession, Lag, LagMember, LanPort, Link, Node, Plan,
+                           Role, Timers)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "lab"
 SESSION_POOL_V4 = ipaddress.ip_network("198.18.0.0/24")
 SESSION_POOL_V6 = ipaddress.ip_network("2001:db8:ffff::/64")
 SWITCH_NAME = "ixlan"
+INTERNET_NAME = "internet"
+# The rest of the internet, as one BIRD speaker (RFC 5398 documentation ASN): it proves that
+# Microsoft announces its own prefixes and never re-advertises the peer's.
+INTERNET_ASN = 65551
+INTERNET_POOL_V4 = ipaddress.ip_network("198.18.1.0/24")
+INTERNET_POOL_V6 = ipaddress.ip_network("2001:db8:fffe::/64")
 EDGES_PER_LOCATION = 2
 
 
@@ -116,6 +122,13 @@ def resolve(topo: Topology) -> Plan:
     nodes = [n if n.role is not Role.EDGE else replace(n, endpoints=microsoft_endpoints)
              for n in nodes]
     nodes.append(Node(SWITCH_NAME, Role.SWITCH, "bridge", None, None))
+    links: list[Link] = []
+    if topo.microsoft.internet:
+        nodes.append(Node(INTERNET_NAME, Role.INTERNET, "bird", INTERNET_ASN, "10.80.74.1"))
+        pairs4, pairs6 = _pairs(INTERNET_POOL_V4, set()), _pairs(INTERNET_POOL_V6, set())
+        for index, edge in enumerate(n for n in nodes if n.role is Role.EDGE):
+            (i4, e4), (i6, e6) = _ends(next(pairs4)), _ends(next(pairs6))
+            links.append(Link(edge.name, "inet0", e4, e6, INTERNET_NAME, f"edge{index}", i4, i6))
 
     lags: list[Lag] = []
     sessions: list[BgpSession] = []
@@ -149,13 +162,19 @@ def resolve(topo: Topology) -> Plan:
         lan_session(f"{router.name}-rs", router.name, topo.peering.peer_asn, rs.name, rs.asn)
     for member in topo.exchange.members:
         lan_session(f"{member.name}-rs", member.name, member.asn, rs.name, rs.asn)
+    for link in links:
+        for family in ("ipv4", "ipv6"):
+            sessions.append(BgpSession(f"{link.a_node}-internet-{family[-2:]}", family, link.a_node,
+                                       _bare(getattr(link, f"a_{family}")), MICROSOFT_ASN,
+                                       link.b_node, _bare(getattr(link, f"b_{family}")),
+                                       INTERNET_ASN))
     # iBGP between the peer routers, so that either interconnect link can carry any flow.
     for i, first in enumerate(topo.routers):
         for second in topo.routers[i + 1:]:
             lan_session(f"{first.name}-{second.name}", first.name, topo.peering.peer_asn,
                         second.name, topo.peering.peer_asn)
 
-    _check_names(nodes, lags, lan_ports)
+    _check_names(nodes, lags, lan_ports, links)
     activated = tuple(p.prefix for p in topo.peering.prefixes if p.activated) + tuple(
         p.prefix for m in topo.exchange.members for p in m.prefixes if p.activated)
     return Plan(
@@ -169,6 +188,7 @@ def resolve(topo: Topology) -> Plan:
         microsoft_prefixes=microsoft_prefixes,
         microsoft_endpoints=microsoft_endpoints,
         edge_waits_for_lacp=topo.microsoft.bgp_waits_for_lacp,
+        links=tuple(links),
         registered_asns=tuple(r.asn for r in topo.registered_asns),
         edge_max_prefix=topo.microsoft.max_prefix,
         timers=Timers(topo.bgp.keepalive, topo.bgp.hold),
@@ -176,7 +196,8 @@ def resolve(topo: Topology) -> Plan:
     )
 
 
-def _check_names(nodes: list[Node], lags: list[Lag], ports: list[LanPort]) -> None:
+def _check_names(nodes: list[Node], lags: list[Lag], ports: list[LanPort],
+                 links: list[Link]) -> None:
     seen: set[str] = set()
     for node in nodes:
         if node.name in seen:
@@ -185,6 +206,7 @@ def _check_names(nodes: list[Node], lags: list[Lag], ports: list[LanPort]) -> No
         seen.add(node.name)
     ifnames = [lag.ifname for lag in lags] + [m.a_ifname for lag in lags for m in lag.members]
     ifnames += [p.ifname for p in ports] + [p.switch_ifname for p in ports]
+    ifnames += [name for link in links for name in (link.a_ifname, link.b_ifname)]
     for ifname in ifnames:
         problem = names.ifname_problem(ifname)
         if problem:

@@ -51,9 +51,11 @@ from emulator.edge.policy import LONGEST_UNACTIVATED_V4, EdgePolicy, judge
 from emulator.errors import MapsLabError
 from emulator.intent import Topology
 from emulator.labdir import LabDir
+from emulator.loader import load
 from emulator.notify import Milestone, Text
 from emulator.observe import edge_routes
 from emulator.plan import MICROSOFT_ASN, Lag, Plan, Role
+from emulator.resolve import resolve
 from emulator.timeline import Timeline
 
 
@@ -84,6 +86,8 @@ DIRECT_PEERING_TYPE = "IxRs"
 SKU_NAME = "Premium_Direct_Free"
 # Azure resource names; the lab's own, conservative rule.
 RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+# When a peering, registration or activation happens; tests replace it.
+clock = time.time
 
 
 # ---- progress of the connections, from the timeline ----
@@ -154,35 +158,37 @@ def _connection(timeline: Timeline, plan: Plan, name: str, lags: tuple[Lag, ...]
             up[session] = event.get("state") == "up"
             if all_up_at is None and all(up.values()):
                 all_up_at = event.time
+    ports_at = _all(list(ports.values()))
     reached: list[tuple[Milestone, float]] = []
-    for step, at in zip(CONNECTION_STEPS, (_all(list(ports.values())), _all(list(ports.values())),
-                                           _all(list(lag_up.values())),
+    for step, at in zip(CONNECTION_STEPS, (ports_at, ports_at, _all(list(lag_up.values())),
                                            _all(list(configured.values())), all_up_at, all_up_at)):
         if at is None:
             break
         reached.append((step, max(at, reached[-1][1]) if reached else at))
 
-    down = [s for s in sessions if not up[s.name]]
+    down = ", ".join(s.name for s in sessions if not up[s.name])
     if not created:
-        state, waiting = ConnectionState.PENDING_APPROVAL, "Microsoft's side to be built (the lab is not up)"
+        state = ConnectionState.PENDING_APPROVAL
+        waiting = "Microsoft's side to be built (the lab is not up)"
     elif any(t is None for t in ports.values()):
-        state, waiting = ConnectionState.APPROVED, "Microsoft to configure its ports on " + ", ".join(
+        state = ConnectionState.APPROVED
+        waiting = "Microsoft to configure its ports on " + ", ".join(
             link for link in links if ports[link] is None)
     elif any(t is None for t in configured.values()):
-        no_lag = [link for link in links if lag_up[link] is None]
         state = ConnectionState.PROVISIONING_STARTED
-        waiting = (f"LAG up on {', '.join(no_lag)} (LACP collecting and distributing)" if no_lag
+        no_lag = ", ".join(link for link in links if lag_up[link] is None)
+        waiting = (f"LAG up on {no_lag} (LACP collecting and distributing)" if no_lag
                    else "the edge automation to configure BGP on "
                    + ", ".join(link for link in links if configured[link] is None))
-    elif len(down) == len(sessions) and sessions:
+    elif not any(up.values()):
         state = ConnectionState.PROVISIONING_COMPLETED
-        waiting = f"BGP: {', '.join(s.name for s in down)} not Established (the peer must configure BGP)"
+        waiting = f"BGP: {down} not Established (the peer must configure BGP)"
     elif down:
-        state, waiting = ConnectionState.VALIDATING, f"BGP: {', '.join(s.name for s in down)} not Established"
+        state, waiting = ConnectionState.VALIDATING, f"BGP: {down} not Established"
     else:
         state, waiting = ConnectionState.ACTIVE, ""
-    return ConnectionProgress(name, state, waiting, tuple(reached),
-                              tuple(SessionProgress(s.name, s.lag or "", up[s.name]) for s in sessions))
+    return ConnectionProgress(name, state, waiting, tuple(reached), tuple(
+        SessionProgress(s.name, s.lag or "", up[s.name]) for s in sessions))
 
 
 # ---- the peering's records, as peering.json holds them ----
@@ -203,7 +209,7 @@ def _json(record) -> dict:
 
 @dataclass(frozen=True)
 class PeeringResource:
-    """Microsoft.Peering/peerings as deployed; name, subscription, resource group and ASN are fixed."""
+    """Microsoft.Peering/peerings as deployed; subscription, resource group, name, ASN are fixed."""
 
     name: str
     subscription: str
@@ -389,7 +395,8 @@ def review(topo: Topology) -> list[str]:
                                           portal.MICROSOFT_NETWORK),
                                          ("SKU", peering.sku, portal.SKU)) if got != want]
     special = asn_range(peering.peer_asn)
-    if peering.peer_asn == MICROSOFT_ASN or (special and special.use in (Use.PRIVATE, Use.RESERVED)):
+    if peering.peer_asn == MICROSOFT_ASN or (special is not None
+                                             and special.use in (Use.PRIVATE, Use.RESERVED)):
         problems.append(f"peer ASN AS{peering.peer_asn} is not a public ASN of the peer")
     if not topo.connections:
         problems.append("the peering has no connection: it needs at least one")
@@ -413,7 +420,7 @@ def create(labdir: LabDir, topo: Topology) -> PeeringState:
                             + "\n".join(f"  {p}" for p in problems))
     peering = topo.peering
     resource = PeeringResource(peering.name, peering.subscription, peering.resource_group,
-                               peering.peer_asn, notify.contact(peering.name), time.time())
+                               peering.peer_asn, notify.contact(peering.name), clock())
     with _locked(labdir):
         existing = read(labdir)
         if existing is not None:
@@ -511,7 +518,7 @@ def register_asn(labdir: LabDir, plan: Plan, name: str, asn: int) -> RegisteredA
                 f"{refused}: no connection of peering {state.peering.name} is Active yet ("
                 + "; ".join(c.describe() for c in found)
                 + "); the portal allows registration only once a connection is Active")
-        registration = RegisteredAsn(name, asn, str(uuid.uuid4()), time.time())
+        registration = RegisteredAsn(name, asn, str(uuid.uuid4()), clock())
         state = replace(state, registrations=state.registrations + (registration,))
         state = _announce(labdir, state, [_Note(
             Milestone.ASN_REGISTERED, f"AS{asn}", registration.registered,
@@ -541,11 +548,11 @@ def origins(plan: Plan) -> dict[str, Origin]:
 def activate_prefix(labdir: LabDir, plan: Plan, prefix: str, key: str) -> ActivatedPrefix:
     """Activate a prefix with its origin ASN's peering service prefix key."""
     try:
-        network = str(ipaddress.ip_network(prefix.strip(), strict=True))
+        parsed = ipaddress.ip_network(prefix.strip(), strict=True)
     except ValueError as exc:
         raise WorkflowError(f"cannot activate {prefix!r}: not a prefix with its host bits zero "
                             f"({exc})") from None
-    announced = origins(plan)
+    network, announced = str(parsed), origins(plan)
     with _locked(labdir):
         state = _require(labdir)
         name = state.peering.name
@@ -571,14 +578,13 @@ def activate_prefix(labdir: LabDir, plan: Plan, prefix: str, key: str) -> Activa
         if existing is not None:
             return existing
         activated = ActivatedPrefix(network, origin.asn, registration.peering_service_prefix_key,
-                                    time.time())
+                                    clock())
         state = replace(state, prefixes=state.prefixes + (activated,))
-        network_ = ipaddress.ip_network(network)
         state = _announce(labdir, state, [_Note(
             Milestone.PREFIX_ACTIVATED, network, activated.activated, notify.prefix_activated(
                 name, network, origin.asn, origin.announcer, registration.name,
                 activated.prefix_validation_state, activated.learned_type,
-                network_.version == 4 and network_.prefixlen > LONGEST_UNACTIVATED_V4))])
+                parsed.version == 4 and parsed.prefixlen > LONGEST_UNACTIVATED_V4))])
         _write(labdir, state)
         return activated
 
@@ -643,10 +649,10 @@ def render_status(state: PeeringState, found: tuple[ConnectionProgress, ...]) ->
              f"subscription {p.subscription}, resource group {p.resource_group}", "connections:"]
     lines += [f"  {c.name:<12} {c.state.value:<22} {c.waiting_for}".rstrip() for c in found]
     lines.append("registered ASNs:" + ("" if state.registrations else " none"))
-    lines += [f"  {r.name:<20} AS{r.asn:<11} key {r.peering_service_prefix_key}"
+    lines += [f"  {r.name:<20} {'AS' + str(r.asn):<12} key {r.peering_service_prefix_key}"
               for r in state.registrations]
     lines.append("activated prefixes:" + ("" if state.prefixes else " none"))
-    lines += [f"  {a.prefix:<20} AS{a.origin_asn:<11} {a.prefix_validation_state}"
+    lines += [f"  {a.prefix:<20} {'AS' + str(a.origin_asn):<12} {a.prefix_validation_state}"
               for a in state.prefixes]
     return "\n".join(lines) + "\n"
 
@@ -658,8 +664,6 @@ def status(labdir: LabDir, plan: Plan) -> tuple[PeeringState, tuple[ConnectionPr
 
 def attach(lab: str) -> tuple[LabDir, Plan]:
     """A running lab's directory and plan, for the commands."""
-    from emulator.loader import load
-    from emulator.resolve import resolve
     labdir = LabDir(lab)
     labdir.read_state()                  # LabStateError when no such lab is up
     return labdir, resolve(load(labdir.path / "topology.yaml"))

@@ -49,6 +49,45 @@ def render(plan: Plan, node: Node, lag: Lag, agent_config: Path | str,
     return "\n".join(lines)
 
 
+def render_internet(plan: Plan, node: Node) -> str:
+    """The edge's sessions to the internet: Microsoft's prefixes, nothing learned from a peer
+    (the page's FAQ: Microsoft does not re-advertise the peer's prefixes)."""
+    lines: list[str] = []
+    for session in plan.sessions_of(node.name):
+        if session.lag is not None or session.a_node != node.name:
+            continue
+        family = session.family
+        prefixes = [p for p in plan.microsoft_prefixes if (":" in p) == (family == "ipv6")]
+        lines += [
+            f"neighbor {session.b_address} {{",
+            f"  description \"{session.b_node} {session.name}\";",
+            f"  router-id {node.router_id};",
+            f"  local-address {session.a_address};",
+            f"  local-as {session.a_asn};",
+            f"  peer-as {session.b_asn};",
+            f"  hold-time {plan.timers.hold};",
+            "  family {", f"    {family} unicast;", "  }",
+            "  announce {", f"    {family} {{",
+        ]
+        lines += [f"      unicast {p} next-hop self;" for p in prefixes]
+        lines += ["    }", "  }", "}", ""]
+    return "\n".join(lines)
+
+
+def start_internet(runtime: Runtime, plan: Plan, node: Node, d: Path) -> int:
+    (d / "exabgp.conf").write_text(render_internet(plan, node))
+    addresses = [s.a_address for s in plan.sessions_of(node.name)
+                 if s.lag is None and s.a_node == node.name]
+    env = {"exabgp_daemon_user": "root", "exabgp_daemon_drop": "false",
+           "exabgp_api_cli": "false", "exabgp_tcp_bind": " ".join(addresses),
+           "exabgp_log_destination": str(d / "exabgp.log")}
+    exabgp = str(Path(sys.executable).with_name("exabgp"))
+    pid = runtime.spawn(node.name, [exabgp, "server", str(d / "exabgp.conf")], d / "exabgp.out",
+                        env=env)
+    (d / "exabgp.pid").write_text(f"{pid}\n")
+    return pid
+
+
 def local_addresses(plan: Plan, lag: Lag) -> list[str]:
     return [s.b_address for s in plan.sessions if s.lag == lag.name]
 

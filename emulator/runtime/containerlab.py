@@ -285,6 +285,12 @@ def _start_script(plan: Plan, node: Node) -> str:
         lines += ["", f"# Exchange LAN port ({plan.lan_switch} {port.switch_ifname})"]
         lines += _address_lines(port.ifname, [port.ipv4, port.ipv6])
         lines.append(f"ip link set {port.ifname} up")
+    for link in plan.links_of(node.name):
+        ifname, v4, v6, far = ((link.a_ifname, link.a_ipv4, link.a_ipv6, link.b_node)
+                               if link.a_node == node.name else
+                               (link.b_ifname, link.b_ipv4, link.b_ipv6, link.a_node))
+        lines += ["", f"# Routed link to {far}"] + _address_lines(ifname, [v4, v6])
+        lines.append(f"ip link set {ifname} up")
     if node.endpoints:
         lines += ["", "# Endpoints on the loopback"] + _address_lines("lo", node.endpoints)
     if node.role is Role.SWITCH:
@@ -325,6 +331,11 @@ def _daemon_lines(plan: Plan, node: Node) -> list[str]:
             lines += [f"install -d {run}",
                       f"setsid sh {NODE_DIR}/{lag.ifname}/configure-bgp.sh </dev/null "
                       f">>{run}/automation.log 2>&1 &"]
+        if plan.links_of(node.name):
+            lines += ["", "# Sessions to the internet: Microsoft's prefixes only, not gated on a LAG.",
+                      f"install -d {STATE_DIR}/internet",
+                      f"setsid sh {NODE_DIR}/internet/run.sh </dev/null "
+                      f">>{STATE_DIR}/internet/run.log 2>&1 &"]
         return lines
     return []
 
@@ -380,8 +391,23 @@ exec {venv}/bin/exabgp server {conf}
 """
 
 
+def _internet_addresses(plan: Plan, node: Node) -> list[str]:
+    return [s.a_address for s in plan.sessions_of(node.name)
+            if s.lag is None and s.a_node == node.name]
+
+
 def _edge_files(plan: Plan, node: Node) -> dict[str, str]:
     files = {}
+    if plan.links_of(node.name):
+        run = f"{STATE_DIR}/internet"
+        files["internet/exabgp.conf"] = exabgp.render_internet(plan, node)
+        files["internet/run.sh"] = "\n".join([
+            HEADER.format(lab=plan.lab),
+            f"# {node.name}: ExaBGP (AS8075) towards the internet node.",
+            "export exabgp_daemon_user=root exabgp_daemon_drop=false exabgp_api_cli=false",
+            f"export exabgp_tcp_bind=\"{' '.join(_internet_addresses(plan, node))}\"",
+            f"export exabgp_log_destination={run}/exabgp.log",
+            f"exec {EDGE_VENV}/bin/exabgp server {NODE_DIR}/internet/exabgp.conf", ""])
     for lag in plan.lags_of(node.name):
         here, run = f"{NODE_DIR}/{lag.ifname}", f"{STATE_DIR}/{lag.ifname}"
         config = exabgp.agent_config(plan, node, lag, run, f"{STATE_DIR}/events.jsonl")
@@ -483,6 +509,8 @@ def _link_pairs(plan: Plan, overrides: Mapping[str, NodeOverride]) -> list[tuple
     pairs += [(_endpoint(p.node, p.ifname, overrides),
                _endpoint(plan.lan_switch, p.switch_ifname, overrides))
               for p in plan.lan_ports]
+    pairs += [(_endpoint(link.a_node, link.a_ifname, overrides),
+               _endpoint(link.b_node, link.b_ifname, overrides)) for link in plan.links]
     return pairs
 
 
@@ -687,6 +715,11 @@ def plan_summary(plan: Plan, overrides: Mapping[str, NodeOverride] | None = None
     for port in plan.lan_ports:
         addresses += [Address(port.node, port.ifname, port.ipv4),
                       Address(port.node, port.ifname, port.ipv6)]
+    for link in plan.links:
+        addresses += [Address(link.a_node, link.a_ifname, link.a_ipv4),
+                      Address(link.a_node, link.a_ifname, link.a_ipv6),
+                      Address(link.b_node, link.b_ifname, link.b_ipv4),
+                      Address(link.b_node, link.b_ifname, link.b_ipv6)]
     for node in plan.nodes:
         addresses += [Address(node.name, "lo", e) for e in node.endpoints]
     aggregates.append(Aggregate(plan.lan_switch, BRIDGE, "bridge",

@@ -148,5 +148,7 @@ def test_same_sessions(seattle, clab):
     for lag in seattle.lags:
         ends += containerlab.exabgp_session_ends(
             lag.b_node, exabgp.render(seattle, seattle.node(lag.b_node), lag, Path("/x")))
+    for edge in seattle.nodes_with(Role.EDGE):
+        ends += containerlab.exabgp_session_ends(edge.name, exabgp.render_internet(seattle, edge))
     assert sorted(ends) == list(clab.summary.sessions)
     assert len(ends) == 2 * len(seattle.sessions)

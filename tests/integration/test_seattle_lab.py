@@ -65,6 +65,14 @@ def test_each_lag_was_up_before_its_bgp_session_established(seattle_lab):
     assert verdict.passed, verdict
 
 
+def test_microsoft_never_readvertises_the_peer_prefixes(seattle_lab):
+    verdict = checks.no_readvertisement(seattle_lab)
+    assert verdict.passed, verdict
+    heard = observe.bird_prefixes(seattle_lab.node_dir("internet"))
+    assert set(seattle_lab.plan.microsoft_prefixes) <= heard
+    assert not heard & {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8:200::/48"}
+
+
 def test_all_checks_pass(seattle_lab):
     verdicts = checks.run_all(seattle_lab)
     assert [v for v in verdicts if not v.passed] == []

@@ -25,11 +25,13 @@ def rendered() -> dict[str, str]:
     files = {}
     for name in ("sea-pr1", "sea-pr2"):
         files[f"{name}.bgpd.conf"] = frr.render_bgpd(PLAN, PLAN.node(name), "/var/log/bgpd.log")
-    for name in ("rs", "fabrikam", "tailspin"):
+    for name in ("rs", "fabrikam", "tailspin", "internet"):
         files[f"{name}.bird.conf"] = bird.render(PLAN, PLAN.node(name))
     for lag in PLAN.lags:
         files[f"{lag.b_node}.{lag.ifname}.exabgp.conf"] = exabgp.render(
             PLAN, PLAN.node(lag.b_node), lag, "/etc/agent.json", python="python3")
+    for edge in ("sea-ms1", "sea-ms2"):
+        files[f"{edge}.internet.exabgp.conf"] = exabgp.render_internet(PLAN, PLAN.node(edge))
     return files
 
 

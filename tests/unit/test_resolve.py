@@ -20,7 +20,7 @@ def test_nodes_per_location(plan):
     assert roles == {"rs": Role.ROUTE_SERVER, "sea-pr1": Role.PEER_ROUTER,
                      "sea-pr2": Role.PEER_ROUTER, "fabrikam": Role.MEMBER,
                      "tailspin": Role.MEMBER, "sea-ms1": Role.EDGE, "sea-ms2": Role.EDGE,
-                     "ixlan": Role.SWITCH}
+                     "ixlan": Role.SWITCH, "internet": Role.INTERNET}
 
 
 def test_two_link_mesh_of_lags(plan):
@@ -42,10 +42,17 @@ def test_interconnect_sessions_one_per_family_per_link(plan):
         ("sea-1-b-v6", "2001:db8:ffff::2", 64500, "2001:db8:ffff::3", MICROSOFT_ASN)]
 
 
-def test_exchange_sessions(plan):
+def test_exchange_and_internet_sessions(plan):
     names = {s.name for s in plan.sessions if not s.interconnect}
     assert names == {f"{n}-{f}" for n in ("sea-pr1-rs", "sea-pr2-rs", "fabrikam-rs",
-                                          "tailspin-rs", "sea-pr1-sea-pr2") for f in ("v4", "v6")}
+                                          "tailspin-rs", "sea-pr1-sea-pr2", "sea-ms1-internet",
+                                          "sea-ms2-internet") for f in ("v4", "v6")}
+
+
+def test_every_edge_has_a_link_to_the_internet(plan):
+    assert [(l.a_node, l.a_ifname, l.b_node, l.b_ifname, l.a_ipv4, l.b_ipv4) for l in plan.links] == [
+        ("sea-ms1", "inet0", "internet", "edge0", "198.18.1.1/31", "198.18.1.0/31"),
+        ("sea-ms2", "inet0", "internet", "edge1", "198.18.1.3/31", "198.18.1.2/31")]
 
 
 def test_microsoft_prefix_set(plan):

@@ -20,6 +20,11 @@ ip address add 198.18.0.3/31 dev lag1
 ip address add 2001:db8:ffff::3/127 dev lag1 nodad
 ip link set lag1 up
 
+# Routed link to internet
+ip address add 198.18.1.3/31 dev inet0
+ip address add 2001:db8:fffe::3/127 dev inet0 nodad
+ip link set inet0 up
+
 # Endpoints on the loopback
 ip address add 4.144.0.1/32 dev lo
 ip address add 2603:1000::1/128 dev lo nodad
@@ -28,3 +33,7 @@ ip address add 2603:1000::1/128 dev lo nodad
 # order): one ExaBGP per LAG, each started by its own waiter.
 install -d /var/lib/maps-lab/lag1
 setsid sh /maps-lab/lag1/configure-bgp.sh </dev/null >>/var/lib/maps-lab/lag1/automation.log 2>&1 &
+
+# Sessions to the internet: Microsoft's prefixes only, not gated on a LAG.
+install -d /var/lib/maps-lab/internet
+setsid sh /maps-lab/internet/run.sh </dev/null >>/var/lib/maps-lab/internet/run.log 2>&1 &
