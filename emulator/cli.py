@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from emulator import names
 from emulator.errors import MapsLabError, TopologyError, ValidationFailed
+
+
+def _progress(line: str) -> None:
+    """Progress lines; a reader that went away (`| head`) must not abort a lab half-built."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        pass
 
 
 def _lab_name(value: str) -> str:
@@ -60,7 +69,7 @@ def cmd_up_containerlab(args: argparse.Namespace) -> int:
               f"mapslab render --runtime containerlab {args.topology} DIR", file=sys.stderr)
         return 1
     rendered = containerlab.up(plan, _clab_dir(args, plan.lab), _clab_overrides(args),
-                               progress=lambda line: print(line, flush=True))
+                               progress=_progress)
     print(f"lab {plan.lab!r} deployed with containerlab ({rendered.topology_file}); "
           f"`mapslab down --runtime containerlab {rendered.topology_file}` removes it")
     return 0
@@ -70,7 +79,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.runtime == "containerlab":
         return cmd_up_containerlab(args)
     from emulator import lab, status
-    running = lab.up(args.topology, progress=lambda line: print(line, flush=True),
+    running = lab.up(args.topology, progress=_progress,
                      validate_rules=not args.skip_validation)
     try:
         print()
@@ -105,11 +114,8 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from emulator import lab, status
-    running = lab.open_lab(_lab_of(args.lab))
-    try:
+    with lab.attached(_lab_of(args.lab)) as running:
         found = status.status(running)
-    finally:
-        running.close()
     if args.format == "json":
         print(json.dumps(status.status_json(found), indent=2))
     else:
@@ -119,11 +125,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from emulator import checks, lab
-    running = lab.open_lab(_lab_of(args.lab))
-    try:
+    with lab.attached(_lab_of(args.lab)) as running:
         verdicts = checks.run_all(running)
-    finally:
-        running.close()
     print(checks.render(verdicts))
     return 0 if all(v.passed for v in verdicts) else 3
 
@@ -133,7 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from emulator import checks, lab, status
     name = _lab_of(args.topology)
     try:
-        running = lab.up(args.topology, progress=lambda line: print(line, flush=True))
+        running = lab.up(args.topology, progress=_progress)
         try:
             print()
             print(status.status_table(status.status(running)))
@@ -168,11 +171,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_fail(args: argparse.Namespace) -> int:
     from emulator import faults, lab
-    running = lab.open_lab(_lab_of(args.lab))
-    try:
+    with lab.attached(_lab_of(args.lab)) as running:
         fault = faults.inject(running, args.scenario, args.target, args.member)
-    finally:
-        running.close()
     print(f"injected {fault.scenario} on {fault.target}"
           + (f" member {fault.member}" if fault.scenario in faults.SCENARIOS[:3] else "")
           + f"; `mapslab recover {running.plan.lab}` undoes it")
@@ -181,24 +181,18 @@ def cmd_fail(args: argparse.Namespace) -> int:
 
 def cmd_recover(args: argparse.Namespace) -> int:
     from emulator import faults, harness, lab
-    running = lab.open_lab(_lab_of(args.lab))
-    try:
+    with lab.attached(_lab_of(args.lab)) as running:
         undone = faults.recover(running)
         harness.settle(running)
-    finally:
-        running.close()
     print(f"recovered {len(undone)} fault(s); every LAG, session and prefix is back")
     return 0
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from emulator import lab, traffic
-    running = lab.open_lab(_lab_of(args.lab))
-    try:
+    with lab.attached(_lab_of(args.lab)) as running:
         flow = traffic.default_flow(running.plan, args.family, args.member)
         result = traffic.measure(running, flow, args.count, args.rate)
-    finally:
-        running.close()
     print(f"{flow.source_node} {flow.source} → {flow.destination}: sent {result.sent}, "
           f"lost {result.lost}, reordered {result.reordered}, longest gap "
           f"{result.longest_gap_ms:.0f} ms, answered by {result.responders}")
@@ -207,23 +201,17 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 def cmd_failover(args: argparse.Namespace) -> int:
     from emulator import checks, harness, lab
-    running = lab.open_lab(_lab_of(args.lab))
-    try:
+    with lab.attached(_lab_of(args.lab)) as running:
         verdict = harness.judge(harness.run(running, args.scenario, args.target, args.member,
                                             rate=args.rate))
-    finally:
-        running.close()
     print(checks.render([verdict]))
     return 0 if verdict.passed else 3
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from emulator import lab, report
-    running = lab.open_lab(_lab_of(args.lab))
-    try:
+    with lab.attached(_lab_of(args.lab)) as running:
         markdown = report.write(running, Path(args.out))
-    finally:
-        running.close()
     print(f"wrote {markdown} and {markdown.with_name('timeline.png')}")
     return 0
 
@@ -317,6 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print("  " + problem.render(exc.source), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader of our output went away; say nothing more (Python docs, SIGPIPE note).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except ValidationFailed as exc:
         print(exc.text, file=sys.stderr, end="")
         return 2

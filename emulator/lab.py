@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,16 @@ def open_lab(name: str) -> Lab:
     plan = resolve(load(labdir.path / "topology.yaml"))
     runtime = NetnsRuntime(plan.lab)
     return Lab(plan, labdir, runtime, _driver(state.lag_driver, runtime, labdir))
+
+
+@contextmanager
+def attached(name: str) -> Iterator[Lab]:
+    """A running lab for the length of a `with` block."""
+    running = open_lab(name)
+    try:
+        yield running
+    finally:
+        running.close()
 
 
 def node_sysctls(node: Node) -> dict[str, str]:
@@ -249,7 +260,6 @@ def edge_automation(lab: Lab, lag) -> int | None:
     d.mkdir(parents=True, exist_ok=True)
     pid = exabgp.start(lab.runtime, lab.plan, lab.plan.node(lag.b_node), lag, d,
                        lab.dir.events_file)
-    (d / "exabgp.pid").write_text(f"{pid}\n")
     lab.dir.event("bgp-configured", node=lag.b_node, lag=lag.name,
                   waited_for_lacp=lab.plan.edge_waits_for_lacp)
     return pid
