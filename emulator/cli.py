@@ -80,7 +80,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         return cmd_up_containerlab(args)
     from emulator import lab, status
     running = lab.up(args.topology, progress=_progress,
-                     validate_rules=not args.skip_validation)
+                     validate_rules=not args.skip_validation, turnup=args.turnup)
     try:
         print()
         print(status.status_table(status.status(running)))
@@ -216,6 +216,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_asn_register(args: argparse.Namespace) -> int:
+    from emulator import workflow
+    labdir, plan = workflow.attach(_lab_of(args.lab))
+    registered = workflow.register_asn(labdir, plan, args.name, args.asn)
+    workflow.settle(labdir, plan)
+    print(f"registered AS{registered.asn} as {registered.name}; peering service prefix key: "
+          f"{registered.peering_service_prefix_key}")
+    return 0
+
+
+def cmd_prefix_activate(args: argparse.Namespace) -> int:
+    from emulator import workflow
+    labdir, plan = workflow.attach(_lab_of(args.lab))
+    activated = workflow.activate_prefix(labdir, plan, args.prefix, args.key)
+    workflow.settle(labdir, plan)
+    print(f"activated {activated.prefix} (origin AS{activated.origin_asn}): "
+          f"{activated.prefix_validation_state}")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from emulator import workflow
+    from emulator.labdir import LabDir
+    labdir = LabDir(_lab_of(args.lab))
+    labdir.read_state()
+    print(workflow.render_events(workflow.events(labdir)), end="")
+    return 0
+
+
+def cmd_peering(args: argparse.Namespace) -> int:
+    from emulator import workflow
+    labdir, plan = workflow.attach(_lab_of(args.lab))
+    print(workflow.render_status(*workflow.status(labdir, plan)), end="")
+    return 0
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
     from emulator.labdir import LabDir
     from emulator.timeline import Timeline
@@ -235,6 +271,10 @@ def parser() -> argparse.ArgumentParser:
                    help="netns: this machine's network namespaces (default); containerlab: Docker")
     p.add_argument("--dir", help="containerlab: where to render (default: clab/LAB)")
     p.add_argument("--overrides", help="containerlab: YAML of per-router kind/image/startup-config")
+    p.add_argument("--turnup", choices=("auto", "manual"), default="auto",
+                   help="auto: register and activate what the topology declares once a "
+                        "connection is Active; manual: rehearse with `mapslab asn register` "
+                        "and `mapslab prefix activate`")
     p.add_argument("--skip-validation", action="store_true",
                    help="build even if the topology breaks rules of the MAPS page (to rehearse "
                         "a broken turn-up)")
@@ -286,6 +326,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=500)
     p.add_argument("--rate", type=float, default=100.0)
     p.set_defaults(func=cmd_probe)
+    p = sub.add_parser("asn", help="registered ASNs of the peering")
+    asn = p.add_subparsers(dest="asn_command", required=True)
+    p = asn.add_parser("register", help="register an origin ASN (needs an Active connection)")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.add_argument("name")
+    p.add_argument("asn", type=int)
+    p.set_defaults(func=cmd_asn_register)
+    p = sub.add_parser("prefix", help="peering service prefixes")
+    prefix = p.add_subparsers(dest="prefix_command", required=True)
+    p = prefix.add_parser("activate", help="activate a prefix with its origin's prefix key")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.add_argument("prefix")
+    p.add_argument("--key", required=True, help="the peering service prefix key")
+    p.set_defaults(func=cmd_prefix_activate)
+    p = sub.add_parser("events", help="the turn-up's notifications (the lab's maildir)")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.set_defaults(func=cmd_events)
+    p = sub.add_parser("peering", help="connection states, registered ASNs, activated prefixes")
+    p.add_argument("lab", help="lab name or its topology file")
+    p.set_defaults(func=cmd_peering)
     p = sub.add_parser("report", help="write a Markdown report with the timeline as a PNG")
     p.add_argument("lab", help="lab name or its topology file")
     p.add_argument("--out", default="report", help="directory to write into (default: report/)")

@@ -8,6 +8,8 @@ MapsLabError
 ├── LabStateError        a lab of that name already runs, or its state cannot be read
 ├── CommandFailed        a command run inside a node failed (argv, exit code, stderr)
 ├── ValidationFailed     the topology breaks rules of the page (the rendered report)
+├── WorkflowError        a portal step refused (emulator.workflow), e.g. registering too early
+├── FaultError           a fault cannot be injected as asked (emulator.faults)
 └── WaitTimeout          a named wait budget ran out (last observed state and a diff)
 """
 from __future__ import annotations

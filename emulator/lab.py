@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emulator import observe, wait
+from emulator import observe, wait, workflow
 from emulator.daemons import bird, exabgp, frr
 from emulator.errors import LabStateError, RuntimeUnavailable, ValidationFailed, WaitTimeout
 from emulator.lag import select
@@ -104,11 +104,14 @@ def node_sysctls(node: Node) -> dict[str, str]:
     return sysctls
 
 
-def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules: bool = True) -> Lab:
+def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules: bool = True,
+       turnup: str = "auto") -> Lab:
     """Build the lab; on any failure remove everything it created, then re-raise.
 
     validate_rules=False builds a topology that breaks the page's rules, to rehearse what such
-    a turn-up looks like (the checks then say what is wrong).
+    a turn-up looks like (the checks then say what is wrong). turnup="auto" registers the
+    topology's ASNs and activates its declared prefixes once a connection is Active;
+    "manual" leaves that to `mapslab asn register` and `mapslab prefix activate`.
     """
     started = time.monotonic()
 
@@ -141,8 +144,13 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
     shutil.copyfile(topology, labdir.path / "topology.yaml")
     runtime = NetnsRuntime(plan.lab)
     try:
+        # The portal's peering exists (and nothing is registered) before any edge starts.
+        workflow.create(labdir, topo, validate_rules=validate_rules)
         lab = _build(plan, labdir, state, runtime, step)
         start_monitor(lab)
+        result = workflow.turn_up(labdir, plan, topo, turnup)
+        lab.degraded += list(result.problems)
+        step(result.summary())
     except BaseException:
         step("failed: removing everything this lab created")
         runtime.close()
@@ -188,6 +196,7 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
         list(pool.map(lambda n: driver.prepare(n, list(plan.lags_of(n.name))), lag_nodes))
         list(pool.map(lambda n: driver.start(n, list(plan.lags_of(n.name))), lag_nodes))
     step(f"{len(plan.lags)} LAGs configured ({state.lag_driver}, LACP)")
+    workflow.ports_configured(labdir, plan)
 
     lab = Lab(plan, labdir, runtime, driver)
 

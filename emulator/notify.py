@@ -75,8 +75,12 @@ class Delivered:
 
 # ---- what each milestone says ----
 
-def peering_created(topo: Topology, direct_peering_type: str, sku_name: str) -> Text:
+def peering_created(topo: Topology, direct_peering_type: str, sku_name: str,
+                    problems: list[str] | None = None) -> Text:
     peering = topo.peering
+    refused = ("\nThe portal's Review + create would have refused this peering (deployed anyway "
+               "to rehearse it):\n" + "\n".join(f"  {p}" for p in problems) + "\n"
+               if problems else "")
     connections = "\n".join(
         f"  {c.name} at {c.location} ({c.role}, {c.bandwidth_gbps} Gbps, {len(c.links)} links): "
         f"Session Address Provider {c.session_address_provider}, Use for Peering Service enabled"
@@ -92,7 +96,7 @@ def peering_created(topo: Topology, direct_peering_type: str, sku_name: str) -> 
         f"  SKU             {peering.sku} ({sku_name})\n\n"
         f"Connections:\n{connections}\n\n"
         f"Subscription, resource group, name and ASN cannot be changed any more.\n"
-        f"A message follows at each milestone of each connection.\n")
+        f"A message follows at each milestone of each connection.\n{refused}")
 
 
 def connection_step(plan: Plan, peering: str, connection: str, step: Milestone) -> Text:

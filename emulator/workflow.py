@@ -24,8 +24,8 @@ Connection states are Azure's ConnectionState values, derived from the timeline 
   ProvisioningCompleted  BGP configured on every link; no session Established yet
   Validating             some of the connection's sessions Established, not all
   Active                 both links' IPv4 and IPv6 sessions Established
-ProvisioningFailed, TypeChange* and ExternalBlocker have no counterpart: a lab that fails to
-build removes itself.
+  ProvisioningFailed     a link's LAG never came up (lag-timeout), so it got no BGP
+TypeChangeRequested, TypeChangeInProgress and ExternalBlocker have no counterpart in the lab.
 """
 from __future__ import annotations
 
@@ -103,17 +103,22 @@ class SessionProgress:
 class ConnectionProgress:
     name: str
     state: ConnectionState
-    waiting_for: str                                  # "" once Active
-    reached: tuple[tuple[Milestone, float], ...]      # first time each step was reached
+    detail: str                                       # what it waits for, or why it failed
+    reached: tuple[tuple[Milestone, float], ...]      # when each step was first reached
     sessions: tuple[SessionProgress, ...]
 
     @property
     def active(self) -> bool:
         return self.state is ConnectionState.ACTIVE
 
+    @property
+    def settled(self) -> bool:
+        """Nothing more will happen without a change to the lab."""
+        return self.state in (ConnectionState.ACTIVE, ConnectionState.PROVISIONING_FAILED)
+
     def describe(self) -> str:
-        waiting = f", waiting for {self.waiting_for}" if self.waiting_for else ""
-        return f"connection {self.name}: {self.state.value}{waiting}"
+        return f"connection {self.name}: {self.state.value}" + (
+            f", {self.detail}" if self.detail else "")
 
 
 def connection_lags(plan: Plan) -> dict[str, tuple[Lag, ...]]:
@@ -124,13 +129,17 @@ def connection_lags(plan: Plan) -> dict[str, tuple[Lag, ...]]:
     return found
 
 
-def _first(timeline: Timeline, kind: str, lag: str) -> float | None:
-    found = timeline.of(kind, lag=lag)
-    return found[0].time if found else None
+def _first(timeline: Timeline, kinds: tuple[str, ...], lag: str) -> float | None:
+    found = [e.time for e in timeline.events if e.kind in kinds and e.get("lag") == lag
+             and (e.kind != "lag-state" or (e.get("side") == "edge" and e.get("up")))]
+    return min(found, default=None)
 
 
-def _all(times: list[float | None]) -> float | None:
-    return None if any(t is None for t in times) else max(t for t in times if t is not None)
+def _all(times: dict[str, float | None]) -> float | None:
+    """When every link had reached a step: the last of them, None while one has not."""
+    if any(t is None for t in times.values()):
+        return None
+    return max((t for t in times.values() if t is not None), default=None)
 
 
 def progress(timeline: Timeline, plan: Plan) -> tuple[ConnectionProgress, ...]:
@@ -143,11 +152,15 @@ def progress(timeline: Timeline, plan: Plan) -> tuple[ConnectionProgress, ...]:
 def _connection(timeline: Timeline, plan: Plan, name: str, lags: tuple[Lag, ...],
                 created: bool) -> ConnectionProgress:
     links = [lag.name for lag in lags]
-    lag_up = {link: _first(timeline, "lag-up", link) for link in links}
-    # Ports are configured before a LAG can come up; a lab that records no ports-configured
-    # event has its ports configured, at the latest, when the LAG came up.
-    ports = {link: _first(timeline, "ports-configured", link) or lag_up[link] for link in links}
-    configured = {link: _first(timeline, "bgp-configured", link) for link in links}
+    # lag-up: the edge automation saw LACP up; lag-state: the monitor did, later.
+    lag_up = {link: _first(timeline, ("lag-up", "lag-state"), link) for link in links}
+    timed_out = {link for link in links if _first(timeline, ("lag-timeout",), link) is not None}
+    configured = {link: _first(timeline, ("bgp-configured",), link) for link in links}
+    # Ports are configured before the edge automation waits on them; a lab that records no
+    # ports-configured event had them configured, at the latest, when the automation acted.
+    ports = {link: _first(timeline, ("ports-configured",), link)
+             or _first(timeline, ("lag-up", "lag-timeout", "bgp-configured"), link)
+             for link in links}
     sessions = [s for s in plan.sessions if s.lag in links]
     by_peer = {(s.lag, s.a_address): s.name for s in sessions}
     up = {s.name: False for s in sessions}
@@ -158,36 +171,37 @@ def _connection(timeline: Timeline, plan: Plan, name: str, lags: tuple[Lag, ...]
             up[session] = event.get("state") == "up"
             if all_up_at is None and all(up.values()):
                 all_up_at = event.time
-    ports_at = _all(list(ports.values()))
-    reached: list[tuple[Milestone, float]] = []
-    for step, at in zip(CONNECTION_STEPS, (ports_at, ports_at, _all(list(lag_up.values())),
-                                           _all(list(configured.values())), all_up_at, all_up_at)):
-        if at is None:
-            break
-        reached.append((step, max(at, reached[-1][1]) if reached else at))
+    # Each step at its own time: a lab whose edge does not wait for LACP shows BGP before LAG.
+    times = (_all(ports), _all(ports), _all(lag_up), _all(configured), all_up_at, all_up_at)
+    reached = tuple((step, at) for step, at in zip(CONNECTION_STEPS, times) if at is not None)
 
+    failed = sorted(link for link in timed_out if configured[link] is None)
     down = ", ".join(s.name for s in sessions if not up[s.name])
     if not created:
         state = ConnectionState.PENDING_APPROVAL
-        waiting = "Microsoft's side to be built (the lab is not up)"
+        detail = "waiting for Microsoft's side to be built (the lab is not up)"
+    elif failed:
+        state = ConnectionState.PROVISIONING_FAILED
+        detail = (f"LAG {', '.join(failed)} did not come up in time, so Microsoft's automation "
+                  f"configured no BGP there (`mapslab check` shows why)")
     elif any(t is None for t in ports.values()):
         state = ConnectionState.APPROVED
-        waiting = "Microsoft to configure its ports on " + ", ".join(
+        detail = "waiting for Microsoft to configure its ports on " + ", ".join(
             link for link in links if ports[link] is None)
     elif any(t is None for t in configured.values()):
         state = ConnectionState.PROVISIONING_STARTED
         no_lag = ", ".join(link for link in links if lag_up[link] is None)
-        waiting = (f"LAG up on {no_lag} (LACP collecting and distributing)" if no_lag
-                   else "the edge automation to configure BGP on "
-                   + ", ".join(link for link in links if configured[link] is None))
+        detail = (f"waiting for LAG up on {no_lag} (LACP collecting and distributing)" if no_lag
+                  else "waiting for the edge automation to configure BGP on "
+                  + ", ".join(link for link in links if configured[link] is None))
     elif not any(up.values()):
         state = ConnectionState.PROVISIONING_COMPLETED
-        waiting = f"BGP: {down} not Established (the peer must configure BGP)"
+        detail = f"waiting for BGP: {down} not Established (the peer must configure BGP)"
     elif down:
-        state, waiting = ConnectionState.VALIDATING, f"BGP: {down} not Established"
+        state, detail = ConnectionState.VALIDATING, f"waiting for BGP: {down} not Established"
     else:
-        state, waiting = ConnectionState.ACTIVE, ""
-    return ConnectionProgress(name, state, waiting, tuple(reached), tuple(
+        state, detail = ConnectionState.ACTIVE, ""
+    return ConnectionProgress(name, state, detail, reached, tuple(
         SessionProgress(s.name, s.lag or "", up[s.name]) for s in sessions))
 
 
@@ -229,7 +243,7 @@ class ConnectionRecord:
 
     name: str
     connection_state: str
-    waiting_for: str = ""
+    detail: str = ""
     session_address_provider: str = portal.SESSION_ADDRESS_PROVIDER
     use_for_peering_service: bool = True
 
@@ -409,13 +423,15 @@ def review(topo: Topology) -> list[str]:
     return problems
 
 
-def create(labdir: LabDir, topo: Topology) -> PeeringState:
+def create(labdir: LabDir, topo: Topology, validate_rules: bool = True) -> PeeringState:
     """Create and deploy the peering: peering.json with nothing registered, before any edge starts.
 
     Idempotent for the same peering; a peering whose fixed fields differ is refused.
+    validate_rules=False (as `lab.up`'s) deploys what the portal would refuse, to rehearse it;
+    the first email lists what Review + create would have said.
     """
     problems = review(topo)
-    if problems:
+    if problems and validate_rules:
         raise WorkflowError(f"peering {topo.peering.name} does not pass validation:\n"
                             + "\n".join(f"  {p}" for p in problems))
     peering = topo.peering
@@ -435,11 +451,12 @@ def create(labdir: LabDir, topo: Topology) -> PeeringState:
                     f"{labdir.lab}`) to create a new peering")
             return existing
         state = PeeringState(resource, tuple(ConnectionRecord(
-            c.name, ConnectionState.PENDING_APPROVAL.value, "Microsoft's side to be built")
+            c.name, ConnectionState.PENDING_APPROVAL.value, "waiting for Microsoft's side to be built")
             for c in topo.connections))
         state = _announce(labdir, state, [_Note(
             Milestone.PEERING_CREATED, resource.name, resource.created,
-            notify.peering_created(topo, resource.direct_peering_type, resource.sku))])
+            notify.peering_created(topo, resource.direct_peering_type, resource.sku,
+                                   problems))])
         _write(labdir, state)
         return state
 
@@ -464,7 +481,7 @@ def sync(labdir: LabDir, plan: Plan) -> tuple[ConnectionProgress, ...]:
                        notify.connection_step(plan, state.peering.name, conn.name, step))
                  for at, _, _, step, conn in new]
         updated = replace(_announce(labdir, state, notes), connections=tuple(
-            ConnectionRecord(c.name, c.state.value, c.waiting_for) for c in found))
+            ConnectionRecord(c.name, c.state.value, c.detail) for c in found))
         if updated != state:
             _write(labdir, updated)
     return found
@@ -472,9 +489,9 @@ def sync(labdir: LabDir, plan: Plan) -> tuple[ConnectionProgress, ...]:
 
 def provision(labdir: LabDir, plan: Plan, seconds: float | None = None
               ) -> tuple[ConnectionProgress, ...]:
-    """Wait until every connection is Active, announcing each milestone on the way."""
+    """Wait until every connection is Active (or failed), announcing each milestone."""
     return wait.until("ebgp_session", lambda: sync(labdir, plan),
-                      lambda found: "\n".join(c.describe() for c in found if not c.active),
+                      lambda found: "\n".join(c.describe() for c in found if not c.settled),
                       seconds)
 
 
@@ -626,6 +643,38 @@ def apply_declared(labdir: LabDir, plan: Plan, topo: Topology) -> PeeringState:
     return _require(labdir)
 
 
+@dataclass(frozen=True)
+class TurnUp:
+    connections: tuple[ConnectionProgress, ...]
+    state: PeeringState
+    problems: tuple[str, ...]        # what did not happen and why, for Lab.degraded
+
+    def summary(self) -> str:
+        active = sum(1 for c in self.connections if c.active)
+        return (f"{active} of {len(self.connections)} connection(s) Active; "
+                f"{len(self.state.registrations)} ASN(s) registered, "
+                f"{len(self.state.prefixes)} prefix(es) activated (`mapslab events` lists the "
+                f"automated emails)")
+
+
+def turn_up(labdir: LabDir, plan: Plan, topo: Topology, mode: str = "auto") -> TurnUp:
+    """After `up` built the lab: provision, then in auto mode apply the declared intent.
+
+    Manual mode registers nothing: the user rehearses the portal with `mapslab asn register`
+    and `mapslab prefix activate`. A lab with no Active connection stays up, degraded.
+    """
+    if mode not in ("auto", "manual"):
+        raise WorkflowError(f"turn-up mode {mode!r}: choose auto or manual")
+    found = provision(labdir, plan)
+    problems = [c.describe() for c in found if not c.active]
+    if mode == "auto" and any(c.active for c in found):
+        apply_declared(labdir, plan, topo)
+    elif mode == "auto":
+        problems.append("nothing registered: the portal allows registration only once a "
+                        "connection is Active")
+    return TurnUp(found, _require(labdir), tuple(problems))
+
+
 # ---- what `mapslab` shows ----
 
 def events(labdir: LabDir) -> list[notify.Delivered]:
@@ -647,7 +696,7 @@ def render_status(state: PeeringState, found: tuple[ConnectionProgress, ...]) ->
     p = state.peering
     lines = [f"peering {p.name}: AS{p.peer_asn}, {p.kind} {p.direct_peering_type}, {p.sku}, "
              f"subscription {p.subscription}, resource group {p.resource_group}", "connections:"]
-    lines += [f"  {c.name:<12} {c.state.value:<22} {c.waiting_for}".rstrip() for c in found]
+    lines += [f"  {c.name:<12} {c.state.value:<22} {c.detail}".rstrip() for c in found]
     lines.append("registered ASNs:" + ("" if state.registrations else " none"))
     lines += [f"  {r.name:<20} {'AS' + str(r.asn):<12} key {r.peering_service_prefix_key}"
               for r in state.registrations]

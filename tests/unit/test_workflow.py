@@ -92,7 +92,7 @@ def turn_up(labdir: LabDir, plan, clock: Clock | None = None, ports: bool = True
 
 def states(labdir, plan) -> list[str]:
     found = workflow.progress(workflow.Timeline.read(labdir), plan)
-    return [f"{c.state.value}: {c.waiting_for}" for c in found]
+    return [f"{c.state.value}: {c.detail}" for c in found]
 
 
 # ---- create ----
@@ -130,6 +130,11 @@ def test_review_refuses_what_the_portal_refuses(labdir):
     with pytest.raises(WorkflowError, match="needs at least one"):
         workflow.create(labdir, seattle().model_copy(update={"connections": []}))
     assert not (labdir.path / "peering.json").exists()
+    # A rehearsal of a broken turn-up (lab.up(validate_rules=False)) deploys it anyway.
+    workflow.create(labdir, topo, validate_rules=False)
+    (created,) = workflow.events(labdir)
+    body = (labdir.path / "maildir" / "new" / created.key).read_text()
+    assert "Review + create would have refused" in body and "SKU is 'Standard Free'" in body
 
 
 def test_create_again_keeps_the_peering_and_its_fixed_fields(labdir, topo):
@@ -149,30 +154,30 @@ def test_connection_states_follow_the_turn_up(labdir, plan):
     a, b = plan.lags
     sessions = [s for s in plan.sessions if s.interconnect]
     assert states(labdir, plan) == [
-        "PendingApproval: Microsoft's side to be built (the lab is not up)"]
+        "PendingApproval: waiting for Microsoft's side to be built (the lab is not up)"]
     happen(labdir, T0, "lab-created")
     assert states(labdir, plan) == [
-        "Approved: Microsoft to configure its ports on sea-1-a, sea-1-b"]
+        "Approved: waiting for Microsoft to configure its ports on sea-1-a, sea-1-b"]
     happen(labdir, T0 + 1, "ports-configured", lag=a.name)
     happen(labdir, T0 + 1, "ports-configured", lag=b.name)
     happen(labdir, T0 + 2, "lag-up", lag=a.name)
     assert states(labdir, plan) == [
-        "ProvisioningStarted: LAG up on sea-1-b (LACP collecting and distributing)"]
+        "ProvisioningStarted: waiting for LAG up on sea-1-b (LACP collecting and distributing)"]
     happen(labdir, T0 + 3, "lag-up", lag=b.name)
     happen(labdir, T0 + 4, "bgp-configured", lag=a.name)
     assert states(labdir, plan) == [
-        "ProvisioningStarted: the edge automation to configure BGP on sea-1-b"]
+        "ProvisioningStarted: waiting for the edge automation to configure BGP on sea-1-b"]
     happen(labdir, T0 + 5, "bgp-configured", lag=b.name)
-    assert states(labdir, plan) == ["ProvisioningCompleted: BGP: sea-1-a-v4, sea-1-a-v6, "
-                                    "sea-1-b-v4, sea-1-b-v6 not Established (the peer must "
-                                    "configure BGP)"]
+    assert states(labdir, plan) == ["ProvisioningCompleted: waiting for BGP: sea-1-a-v4, "
+                                    "sea-1-a-v6, sea-1-b-v4, sea-1-b-v6 not Established (the "
+                                    "peer must configure BGP)"]
     for i, s in enumerate(sessions[:3]):
         happen(labdir, T0 + 6 + i, "bgp-state", lag=s.lag, peer=s.a_address, state="up")
-    assert states(labdir, plan) == ["Validating: BGP: sea-1-b-v6 not Established"]
+    assert states(labdir, plan) == ["Validating: waiting for BGP: sea-1-b-v6 not Established"]
     happen(labdir, T0 + 10, "bgp-state", lag=b.name, peer=sessions[3].a_address, state="up")
     assert states(labdir, plan) == ["Active: "]
     happen(labdir, T0 + 11, "bgp-state", lag=a.name, peer=sessions[0].a_address, state="down")
-    assert states(labdir, plan) == ["Validating: BGP: sea-1-a-v4 not Established"]
+    assert states(labdir, plan) == ["Validating: waiting for BGP: sea-1-a-v4 not Established"]
     (conn,) = workflow.progress(workflow.Timeline.read(labdir), plan)
     assert [(m.value, t - T0) for m, t in conn.reached] == [
         ("ports-configured", 1), ("session-addresses", 1), ("lag-up", 3), ("bgp-configured", 5),
@@ -185,6 +190,55 @@ def test_without_a_ports_event_the_ports_were_configured_when_the_lag_came_up(la
     reached = dict(conn.reached)
     assert reached[Milestone.PORTS_CONFIGURED] == reached[Milestone.LAG_UP] == T0 + 4
     assert conn.state is ConnectionState.ACTIVE
+
+
+def test_a_lag_that_never_came_up_fails_the_provisioning(labdir, topo, plan):
+    workflow.create(labdir, topo)
+    happen(labdir, T0, "lab-created")
+    a, b = plan.lags
+    happen(labdir, T0 + 2, "lag-up", lag=b.name)
+    happen(labdir, T0 + 3, "bgp-configured", lag=b.name)
+    for i, s in enumerate(s for s in plan.sessions if s.lag == b.name):
+        happen(labdir, T0 + 4 + i, "bgp-state", lag=b.name, peer=s.a_address, state="up")
+    happen(labdir, T0 + 20, "lag-timeout", lag=a.name, last="lag0m1: collecting=False")
+    (conn,) = workflow.provision(labdir, plan, seconds=0.2)     # settled: no wait
+    assert conn.describe() == (
+        "connection sea-1: ProvisioningFailed, LAG sea-1-a did not come up in time, so "
+        "Microsoft's automation configured no BGP there (`mapslab check` shows why)")
+    assert [m.value for m, _ in conn.reached] == ["ports-configured", "session-addresses"]
+    result = workflow.turn_up(labdir, plan, topo, "auto")
+    assert result.problems == (conn.describe(), "nothing registered: the portal allows "
+                               "registration only once a connection is Active")
+    assert result.state.registrations == ()
+
+
+def test_an_edge_that_does_not_wait_for_lacp_shows_bgp_before_the_lag(labdir, topo, plan):
+    """The rehearsal knob `bgp-waits-for-lacp: false`: BGP configured, no LAG ever seen up."""
+    workflow.create(labdir, topo)
+    happen(labdir, T0, "lab-created")
+    for i, lag in enumerate(plan.lags):
+        happen(labdir, T0 + 1 + i, "bgp-configured", lag=lag.name, waited_for_lacp=False)
+    for i, s in enumerate(s for s in plan.sessions if s.interconnect):
+        happen(labdir, T0 + 3 + i, "bgp-state", lag=s.lag, peer=s.a_address, state="up")
+    (conn,) = workflow.provision(labdir, plan, seconds=0.2)
+    assert conn.active
+    assert [m.value for m, _ in conn.reached] == [
+        "ports-configured", "session-addresses", "bgp-configured", "sessions-established",
+        "connection-active"]
+    happen(labdir, T0 + 30, "lag-state", lag=plan.lags[0].name, side="edge", up=True)
+    happen(labdir, T0 + 31, "lag-state", lag=plan.lags[1].name, side="edge", up=True)
+    workflow.sync(labdir, plan)
+    assert [d.milestone for d in workflow.events(labdir)][-2:] == ["connection-active", "lag-up"]
+
+
+def test_turn_up_in_manual_mode_registers_nothing(labdir, topo, plan):
+    workflow.create(labdir, topo)
+    turn_up(labdir, plan)
+    result = workflow.turn_up(labdir, plan, topo, "manual")
+    assert result.problems == () and result.state.registrations == ()
+    assert result.summary().startswith("1 of 1 connection(s) Active; 0 ASN(s) registered")
+    with pytest.raises(WorkflowError, match="choose auto or manual"):
+        workflow.turn_up(labdir, plan, topo, "automatic")
 
 
 def test_ports_configured_records_one_event_per_link(labdir, plan):
@@ -207,7 +261,7 @@ def test_provision_waits_for_active_and_says_what_it_waits_for(labdir, topo, pla
     (conn,) = workflow.provision(labdir, plan, seconds=0.2)
     assert conn.active
     saved = json.loads((labdir.path / "peering.json").read_text())["connections"]
-    assert saved == [{"name": "sea-1", "connectionState": "Active", "waitingFor": "",
+    assert saved == [{"name": "sea-1", "connectionState": "Active", "detail": "",
                       "sessionAddressProvider": "Peer", "useForPeeringService": True}]
 
 

@@ -1,0 +1,156 @@
+"""The portal's turn-up on a real lab: from an empty lab to an optimized, activated /25.
+
+lab.up creates the peering before any edge starts and runs the turn-up once the lab is built
+(provision, then in auto mode the declared registrations and activations); in manual mode the
+user registers and activates. The tests also call those steps themselves: each is idempotent.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emulator import lab as lab_module
+from emulator import observe, wait, workflow
+from emulator.labdir import LabDir
+from emulator.loader import load
+from emulator.notify import Milestone
+from emulator.resolve import resolve
+from tests.integration.conftest import topology_copy
+
+pytestmark = pytest.mark.integration
+
+LONG = "198.51.100.128/25"
+SHORT = "198.51.100.0/24"
+
+
+def with_long_prefix(tmp_path: Path, lab: str, activated: bool) -> Path:
+    """The example topology under the test's lab name, fabrikam also announcing a /25."""
+    path = topology_copy(tmp_path, lab)
+    data = yaml.safe_load(path.read_text())
+    fabrikam = next(m for m in data["exchange"]["members"] if m["name"] == "fabrikam")
+    fabrikam["prefixes"].append({"prefix": LONG, "traffic-class": "voice", "endpoints": "sbc",
+                                 "activated": activated})
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    mapslab = str(Path(sys.executable).with_name("mapslab"))
+    checked = subprocess.run([mapslab, "validate", str(path)], capture_output=True, text=True,
+                             timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    return path
+
+
+def verdicts(running, prefix: str) -> dict[str, tuple[str, str]]:
+    """Per edge router, the outcome and rule of `prefix` (as its IPv4 session received it)."""
+    found = {}
+    for edge in observe.edge_routes(running.plan, running.node_dir):
+        for routes in edge.peers.values():
+            if prefix in routes:
+                found[edge.node] = (routes[prefix]["outcome"], routes[prefix]["rule"])
+    return found
+
+
+def wait_verdicts(running, prefix: str, outcome: str) -> dict[str, tuple[str, str]]:
+    edges = sorted(n.name for n in running.plan.nodes if n.role.value == "microsoft-edge")
+    return wait.until("prefixes", lambda: verdicts(running, prefix),
+                      lambda found: "" if sorted(found) == edges and all(
+                          o == outcome for o, _ in found.values())
+                      else f"{prefix}: {found}, expected {outcome} at {edges}")
+
+
+@pytest.fixture
+def fresh():
+    """Lab names of this module, removed before and after, leftovers checked."""
+    names: list[str] = []
+
+    def claim(name: str) -> str:
+        lab_module.down(name)
+        names.append(name)
+        return name
+
+    yield claim
+    for name in names:
+        lab_module.down(name)
+        assert lab_module.leftovers(name) == []
+
+
+def test_manual_turnup_from_an_empty_lab_to_an_optimized_slash_25(tmp_path, fresh):
+    name = fresh("itturn")
+    path = with_long_prefix(tmp_path, name, activated=False)
+    topo = load(path)
+    plan = resolve(topo)
+    labdir = LabDir(name)
+
+    # Create and deploy the peering before any edge starts: nothing registered yet.
+    workflow.create(labdir, topo)
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.register_asn(labdir, plan, "fabrikam-voice", 64501)
+    assert "no connection of peering contoso-ix-seattle is Active yet (connection sea-1: " \
+           "PendingApproval" in str(refused.value)
+    assert "allows registration only once a connection is Active" in str(refused.value)
+
+    running = lab_module.up(path, turnup="manual")
+    try:
+        # The edges judged from peering.json since they started: nothing optimized.
+        assert verdicts(running, LONG) == {"sea-ms1": ("rejected", "MS-LONG-PREFIX"),
+                                           "sea-ms2": ("rejected", "MS-LONG-PREFIX")}
+        assert {o for o, _ in verdicts(running, SHORT).values()} == {"not-optimized"}
+
+        result = workflow.turn_up(labdir, plan, topo, "manual")
+        assert [c.state for c in result.connections] == [workflow.ConnectionState.ACTIVE]
+        assert result.problems == () and result.state.registrations == ()
+
+        registration = workflow.register_asn(labdir, plan, "fabrikam-voice", 64501)
+        key = registration.peering_service_prefix_key
+        workflow.settle(labdir, plan)
+        assert {o for o, _ in verdicts(running, SHORT).values()} == {"optimized"}
+        assert verdicts(running, LONG) == {"sea-ms1": ("rejected", "MS-LONG-PREFIX"),
+                                           "sea-ms2": ("rejected", "MS-LONG-PREFIX")}
+
+        contoso = workflow.register_asn(labdir, plan, "contoso-ix", 64500)
+        with pytest.raises(workflow.WorkflowError, match="wrong peering service prefix key"):
+            workflow.activate_prefix(labdir, plan, LONG, contoso.peering_service_prefix_key)
+        workflow.activate_prefix(labdir, plan, LONG, key)
+        found = wait_verdicts(running, LONG, "optimized")
+        assert found == {"sea-ms1": ("optimized", "MS-OPTIMIZED"),
+                         "sea-ms2": ("optimized", "MS-OPTIMIZED")}
+
+        delivered = workflow.events(labdir)
+        assert [d.milestone for d in delivered] == [
+            m.value for m in Milestone if m is not Milestone.PREFIX_ACTIVATED] + [
+            Milestone.ASN_REGISTERED.value, Milestone.PREFIX_ACTIVATED.value]
+        assert [d.sequence for d in delivered] == list(range(1, len(delivered) + 1))
+        assert len(list((labdir.path / "maildir" / "new").iterdir())) == len(delivered)
+        assert delivered[-1].subject == (
+            "[contoso-ix-seattle] Prefix 198.51.100.128/25 activated (AS64501)")
+    finally:
+        running.close()
+
+
+def test_auto_turnup_gives_the_declared_intent(tmp_path, fresh):
+    name = fresh("itturn2")
+    path = with_long_prefix(tmp_path, name, activated=True)
+    topo = load(path)
+    plan = resolve(topo)
+    labdir = LabDir(name)
+
+    workflow.create(labdir, topo)
+    running = lab_module.up(path)
+    try:
+        result = workflow.turn_up(labdir, plan, topo, "auto")
+        assert result.problems == ()
+        state = result.state
+        assert state.registered_asns == [64500, 64501, 65537]
+        assert state.activated_prefixes == [LONG]
+        # turn_up returns once the edges judged: no wait needed here.
+        assert verdicts(running, LONG) == {"sea-ms1": ("optimized", "MS-OPTIMIZED"),
+                                           "sea-ms2": ("optimized", "MS-OPTIMIZED")}
+        for edge in observe.edge_routes(running.plan, running.node_dir):
+            for routes in edge.peers.values():
+                assert {r["outcome"] for r in routes.values()} == {"optimized"}, edge.node
+        assert [d.milestone for d in workflow.events(labdir)][-4:] == [
+            "asn-registered", "asn-registered", "asn-registered", "prefix-activated"]
+    finally:
+        running.close()
