@@ -258,7 +258,7 @@ def split(buffer: bytes) -> tuple[list[Message], bytes]:
 
 @dataclass(frozen=True)
 class SpeakerConfig:
-    netns: str             # the namespace the TCP connection starts from
+    netns: str | None      # the namespace the TCP connection starts from (None: this one)
     local_address: str
     remote_address: str
     asn: int
@@ -277,6 +277,7 @@ class PeerSpeaker:
     """
 
     TICK = 0.2             # how long the reader blocks in recv before it looks at the timers
+    MAX_READS = 100_000    # passes that found data, on top of those that waited a TICK
 
     def __init__(self, config: SpeakerConfig):
         self.config = config
@@ -317,10 +318,13 @@ class PeerSpeaker:
 
     def connect(self) -> None:
         """TCP from the namespace, our OPEN; then wait (ebgp_session budget) for Established."""
-        from pyroute2.netns import create_socket
         c = self.config
-        # flags=0: the namespace must exist already, never create one.
-        sock = create_socket(c.netns, socket.AF_INET, socket.SOCK_STREAM, flags=0)
+        if c.netns is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        else:
+            from pyroute2.netns import create_socket
+            # flags=0: the namespace must exist already, never create one.
+            sock = create_socket(c.netns, socket.AF_INET, socket.SOCK_STREAM, flags=0)
         try:
             sock.settimeout(wait.BUDGETS["ebgp_session"])
             sock.bind((c.local_address, 0))
@@ -374,20 +378,22 @@ class PeerSpeaker:
     def _read(self) -> None:
         sock, buffer = self._sock, b""
         assert sock is not None
-        interval = max(1.0, self.config.hold_time / 3)
         next_keepalive = 0.0
         deadline = time.monotonic() + self.config.max_lifetime
-        for _ in range(int(self.config.max_lifetime / self.TICK) + 1):
+        # Each pass waits up to TICK or consumes what arrived: bounded by time and by count.
+        for _ in range(int(self.config.max_lifetime / self.TICK) + self.MAX_READS):
             now = time.monotonic()
-            if self._stop.is_set() or now >= deadline or self.down:
+            if self._stop.is_set() or self.down:
                 return
+            if now >= deadline:
+                break
             if self.peer_open is not None and now >= next_keepalive:
                 try:
                     self.send(keepalive())
                 except OSError as exc:
                     self.error = f"send failed: {exc}"
                     return
-                next_keepalive = now + interval
+                next_keepalive = now + self._keepalive_interval()
             try:
                 chunk = sock.recv(65536)
             except socket.timeout:
@@ -406,6 +412,13 @@ class PeerSpeaker:
                 return
             for received in messages:
                 self._record(received)
+        self.error = f"given up after {self.config.max_lifetime:.0f} s (max_lifetime)"
+
+    def _keepalive_interval(self) -> float:
+        """A third of the negotiated hold time (RFC 4271 4.2, 4.4); zero means none at all."""
+        assert self.peer_open is not None
+        hold = min(self.config.hold_time, self.peer_open.hold_time)
+        return hold / 3 if hold else float("inf")
 
     def _record(self, received: Message) -> None:
         if received.kind == MessageType.OPEN:

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from emulator import observe, wait
-from emulator.bgpwire import (OPTIONAL_TRANSITIVE, WELL_KNOWN, AttrType, Notification,
-                              PeerSpeaker, Segment, SpeakerConfig, aggregator, as_path,
-                              as_path_segment, atomic_aggregate, attribute, communities,
-                              mp_reach_ipv4, next_hop, nlri, origin, update,
-                              MALFORMED_ATTRIBUTE_LIST, UPDATE_MESSAGE_ERROR)
+from emulator.bgpwire import (MALFORMED_ATTRIBUTE_LIST, OPTIONAL_TRANSITIVE,
+                              UPDATE_MESSAGE_ERROR, WELL_KNOWN, AttrType, Notification,
+                              PeerSpeaker, Segment, SpeakerConfig, as_path, as_path_segment,
+                              attribute, communities, mp_reach_ipv4, next_hop, nlri, origin,
+                              update)
 from emulator.errors import MapsLabError, WaitTimeout
 from emulator.plan import BgpSession, Role
 from emulator.runtime.netns import namespace
@@ -57,6 +57,7 @@ class Effect(str, Enum):
     UPDATED = "updated"                # the prefix was received again, the session is up
     UNCHANGED = "unchanged"            # the UPDATE left no trace: silently ignored
     SESSION_RESET = "session-reset"    # the edge ended the session
+    UNSETTLED = "unsettled"            # the marker UPDATE after it never showed either
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,8 @@ REPLAY_SET: tuple[Case, ...] = (
          "AGGREGATOR of six octets on a four-octet-AS session", _aggregator_length),
     Case("communities-twice", "RFC 7606 3.g", DISCARD,
          "COMMUNITIES twice: all but the first discarded", _community_twice),
-    Case("unknown-optional-transitive", "RFC 4271 5, 9", ACCEPT,
-         "attribute type 255 (reserved for development), optional transitive", 
+    Case("unknown-optional-transitive", "RFC 4271 5", ACCEPT,
+         "attribute type 255 (reserved for development), optional transitive",
          _unknown_optional_transitive),
     Case("attribute-overruns-section", "RFC 7606 4", TAW,
          "last attribute's length runs past the Total Path Attribute Length",
@@ -270,26 +271,81 @@ class ReplayError(MapsLabError):
     pass
 
 
+RouteKey = tuple[str, str, str]          # edge node, peer address, prefix
+Routes = dict[RouteKey, dict]
+
+
+def edge_snapshot(lab) -> Routes:
+    """Every route every edge agent holds, with its record as the agent wrote it."""
+    return {(edge.node, peer, prefix): dict(record)
+            for edge in observe.edge_routes(lab.plan, lab.node_dir)
+            for peer, table in edge.peers.items() for prefix, record in table.items()}
+
+
+def route_changes(before: Routes, after: Routes, ignore=lambda key: False) -> list[str]:
+    """Readable lines for every route added, removed or re-received between two snapshots."""
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        if ignore(key):
+            continue
+        node, peer, prefix = key
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if new is None:
+            lines.append(f"{node}: {prefix} from {peer} removed")
+        elif old is None:
+            lines.append(f"{node}: {prefix} from {peer} added")
+        else:
+            fields = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            lines.append(f"{node}: {prefix} from {peer} changed ({', '.join(fields)})")
+    return lines
+
+
 @dataclass(frozen=True)
 class CaseObservation:
+    """What the edge did with one crafted UPDATE, and every edge route around it.
+
+    `routes_before` is the snapshot after the previous case (or after the good routes were
+    announced, for the first), so that the windows of consecutive cases cover the whole run.
+    """
+
     case: str
+    edge: str                          # the edge node the session ends on
+    peer: str                          # the replayed session's peer address
     prefix: str
-    before: dict | None                # the agent's record after the good announcement
+    marker: str
+    before: dict | None                # the agent's record of the prefix, well formed
     after: dict | None                 # and after the crafted UPDATE
+    settled: bool                      # the marker arrived, or the session went down
     session_down: bool
     notification: Notification | None  # what the edge sent, if it ended the session
     agent_saw_down: bool               # the agent recorded the session going down
+    routes_before: Routes = field(default_factory=dict, repr=False)
+    routes_after: Routes = field(default_factory=dict, repr=False)
     note: str = ""
 
     @property
     def effect(self) -> Effect:
         if self.session_down:
             return Effect.SESSION_RESET
+        if not self.settled:
+            return Effect.UNSETTLED
         if self.after is None:
             return Effect.WITHDRAWN
         if self.before is not None and self.after.get("received") == self.before.get("received"):
             return Effect.UNCHANGED
         return Effect.UPDATED
+
+    def collateral(self) -> list[str]:
+        """Routes that changed during the case and are not the case's own business: anything
+        but its prefix and marker; for a session reset, anything but the replayed session's."""
+        def own(key: RouteKey) -> bool:
+            node, peer, prefix = key
+            if node != self.edge or peer != self.peer:
+                return False
+            return self.session_down or prefix in (self.prefix, self.marker)
+        return route_changes(self.routes_before, self.routes_after, own)
 
     def describe(self) -> str:
         parts = [f"{self.case} ({self.prefix}): {self.effect.value}"]
@@ -306,12 +362,13 @@ class CaseObservation:
 @dataclass
 class ReplayRun:
     session: str
-    peer_address: str
+    edge: str
+    peer: str
     started: float
+    routes_at_start: Routes = field(default_factory=dict, repr=False)
     good_before: dict[str, dict] = field(default_factory=dict)
     observations: list[CaseObservation] = field(default_factory=list)
-    # The replayed session's routes once every case that keeps the session has run.
-    settled: dict[str, dict] = field(default_factory=dict)
+    routes_at_end: Routes = field(default_factory=dict, repr=False)
     finished: float = 0.0
 
     def observation(self, name: str) -> CaseObservation:
@@ -320,19 +377,21 @@ class ReplayRun:
                 return found
         raise KeyError(name)
 
-
-def peer_of(session: BgpSession) -> Peer:
-    return Peer(session.a_asn, session.a_address, "")
+    def other_sessions_changes(self) -> list[str]:
+        """Routes of every session but the replayed one that differ between start and end."""
+        return route_changes(self.routes_at_start, self.routes_at_end,
+                             lambda key: (key[0], key[1]) == (self.edge, self.peer))
 
 
 def _v6_address(lab, session: BgpSession) -> str:
+    """The peer router's IPv6 address on the same link: a NEXT_HOP of the wrong size."""
     for other in lab.plan.sessions:
         if other.lag == session.lag and other.family == "ipv6":
             return other.a_address
     return "2001:db8::1"
 
 
-def _table(lab, session: BgpSession) -> dict[str, dict] | None:
+def session_routes(lab, session: BgpSession) -> dict[str, dict] | None:
     """The agent's routes from the session's peer address; None while it holds no session."""
     for edge in observe.edge_routes(lab.plan, lab.node_dir):
         if edge.node == session.b_node and edge.lag == session.lag:
@@ -351,27 +410,49 @@ def _frr(lab, session: BgpSession, *commands: str) -> None:
         raise ReplayError(f"{' '.join(argv)}: {result.stdout}{result.stderr}".strip())
 
 
+def _peer_side_state(lab, session: BgpSession) -> str:
+    for state in observe.frr_sessions(lab.plan, session.a_node, lab.node_dir(session.a_node)):
+        if state.session == session.name:
+            return state.state
+    return "Unknown"
+
+
+# FRR 8.4 sends its whole table a second time 2-3 s after a session comes up, with nothing
+# changed; a baseline taken before that would count the repeat as a change.
+QUIET = 5.0
+
+
+def settle(lab, quiet: float = QUIET) -> Routes:
+    """Wait (prefixes budget) until no edge route has changed for `quiet` seconds."""
+    last: dict = {"routes": None, "since": time.monotonic()}
+
+    def look() -> tuple[Routes, float]:
+        routes = edge_snapshot(lab)
+        if routes != last["routes"]:
+            last.update(routes=routes, since=time.monotonic())
+        return routes, time.monotonic() - last["since"]
+    routes, _ = wait.until("prefixes", look, lambda seen: "" if seen[1] >= quiet else
+                           f"edge routes changed {seen[1]:.1f} s ago (quiet needs {quiet} s)")
+    return routes
+
+
 def take_over(lab, session: BgpSession) -> None:
-    """Shut the peer router's side of the session down (its config kept) and wait until the
-    edge has let it go, so that a PeerSpeaker can open it from the same address."""
+    """Shut the peer router's side of the session (its configuration kept), wait until the
+    edge has let it go and every edge's routes are still: a PeerSpeaker can then open the
+    session from the same address, against a baseline nothing else is changing."""
     if lab.plan.node(session.a_node).role is not Role.PEER_ROUTER:
-        raise ReplayError(f"{session.name}: side a is not a peer router")
+        raise ReplayError(f"{session.name}: {session.a_node} is not a peer router")
     _frr(lab, session, f"neighbor {session.b_address} shutdown")
-    wait.until("ebgp_session", lambda: _table(lab, session),
+    wait.until("ebgp_session", lambda: session_routes(lab, session),
                lambda table: "" if table is None else
                f"{session.b_node} still holds {len(table)} routes from {session.a_address}")
+    settle(lab)
 
 
 def hand_back(lab, session: BgpSession) -> None:
     """Give the session back to the peer router and wait until it is Established again."""
     _frr(lab, session, f"no neighbor {session.b_address} shutdown")
-
-    def state() -> str:
-        for s in observe.frr_sessions(lab.plan, session.a_node, lab.node_dir(session.a_node)):
-            if s.session == session.name:
-                return s.state
-        return "Unknown"
-    wait.until("ebgp_session", state,
+    wait.until("ebgp_session", lambda: _peer_side_state(lab, session),
                lambda s: "" if s == "Established" else f"{session.name}: {s}")
 
 
@@ -382,7 +463,7 @@ def _speaker(lab, session: BgpSession) -> PeerSpeaker:
                            lab.plan.timers.hold)
     last: Exception | None = None
     # The edge may be busy with its own connection attempt towards the (shut) peer router
-    # when ours arrives; a few attempts, each bounded by the ebgp_session budget.
+    # when ours arrives: a few attempts, each bounded by the ebgp_session budget.
     for _ in range(3):
         speaker = PeerSpeaker(config)
         try:
@@ -403,76 +484,79 @@ def _wait_present(lab, session: BgpSession, prefixes: list[str], speaker: PeerSp
                               f"{sorted(wanted)}")
         lacking = wanted - set(table or {})
         return f"{session.b_node} lacks {sorted(lacking)}" if lacking else ""
-    wait.until("prefixes", lambda: _table(lab, session), missing)
+    wait.until("prefixes", lambda: session_routes(lab, session), missing)
 
 
 def _agent_saw_down(lab, session: BgpSession, since: float) -> bool:
     return any(e.get("kind") == "bgp-state" and e.get("peer") == session.a_address
-               and e.get("state") == "down" and e.get("time", 0) >= since
-               for e in lab.dir.events())
+               and e.get("node") == session.b_node and e.get("state") == "down"
+               and e.get("time", 0) >= since for e in lab.dir.events())
 
 
 def _observe_case(lab, session: BgpSession, speaker: PeerSpeaker, peer: Peer, index: int,
-                  crafted: Case) -> CaseObservation:
+                  crafted: Case, routes_before: Routes) -> CaseObservation:
     prefix, marker = case_prefix(index), marker_prefix(index)
     speaker.send(good_update([prefix], peer))
     _wait_present(lab, session, [prefix], speaker)
-    before = dict((_table(lab, session) or {})[prefix])
+    before = dict((session_routes(lab, session) or {})[prefix])
     sent_at = time.time()
+    notes = []
     speaker.send(crafted.craft(prefix, peer))
-    note = ""
-    if not speaker.down:
-        try:
-            speaker.send(good_update([marker], peer))
-        except OSError as exc:
-            note = f"marker not sent: {exc}"
+    try:
+        speaker.send(good_update([marker], peer))
+    except OSError as exc:            # the edge may have closed the session already
+        notes.append(f"marker not sent: {exc}")
 
     def settled(table: dict | None) -> str:
         if speaker.down:
             return ""
         return "" if table and marker in table else f"marker {marker} not at {session.b_node}"
+    marker_seen = True
     try:
-        wait.until("prefixes", lambda: _table(lab, session), settled)
-    except WaitTimeout as exc:
-        note = f"neither the marker nor a session reset: {exc.diff}"
-    if speaker.down:
-        # The edge's NOTIFICATION (if any) has been read; the agent's record follows it.
+        wait.until("prefixes", lambda: session_routes(lab, session), settled)
+    except WaitTimeout:
+        marker_seen = False
+        notes.append(f"the marker {marker} never reached the agent's routes and the session "
+                     f"stayed up ({speaker.describe()})")
+    down = speaker.down
+    if down:
+        # The agent writes its record of the session going down just after ExaBGP's event.
         try:
             wait.until("prefixes", lambda: _agent_saw_down(lab, session, sent_at),
                        lambda seen: "" if seen else "the agent has not recorded the session down")
         except WaitTimeout as exc:
-            note = (note + "; " if note else "") + exc.diff
-    after = (_table(lab, session) or {}).get(prefix)
-    return CaseObservation(crafted.name, prefix, before, None if speaker.down else after,
-                           speaker.down, speaker.notification,
-                           _agent_saw_down(lab, session, sent_at), note)
+            notes.append(exc.diff)
+    after = None if down else (session_routes(lab, session) or {}).get(prefix)
+    return CaseObservation(crafted.name, session.b_node, session.a_address, prefix, marker,
+                           before, after, marker_seen or down, down, speaker.notification,
+                           _agent_saw_down(lab, session, sent_at), routes_before,
+                           edge_snapshot(lab), "; ".join(notes))
 
 
 def replay(lab, session: BgpSession, cases: tuple[Case, ...] = REPLAY_SET) -> ReplayRun:
-    """Run the cases over a session taken over with `take_over`; cases that keep the session
-    first, on one session, then each case that needs a reset on a session of its own."""
+    """Run the cases over a session taken over with `take_over`: the cases that keep the
+    session first, on one session, then each case that needs a reset on a session of its own."""
     peer = Peer(session.a_asn, session.a_address, _v6_address(lab, session))
-    run = ReplayRun(session.name, session.a_address, time.time())
-    keeping = [(i, c) for i, c in enumerate(cases) if c.handling is not Handling.SESSION_RESET]
-    resetting = [(i, c) for i, c in enumerate(cases) if c.handling is Handling.SESSION_RESET]
+    run = ReplayRun(session.name, session.b_node, session.a_address, time.time(),
+                    edge_snapshot(lab))
+    ordered = ([(i, c) for i, c in enumerate(cases) if c.handling is not Handling.SESSION_RESET]
+               + [(i, c) for i, c in enumerate(cases) if c.handling is Handling.SESSION_RESET])
     speaker = _speaker(lab, session)
     try:
         speaker.send(good_update(list(GOOD_PREFIXES), peer))
         _wait_present(lab, session, list(GOOD_PREFIXES), speaker)
-        table = _table(lab, session) or {}
+        table = session_routes(lab, session) or {}
         run.good_before = {p: dict(table[p]) for p in GOOD_PREFIXES}
-        for index, crafted in keeping:
-            if speaker.down:          # an unexpected reset: carry on with a new session
-                speaker.close(farewell=None)
-                speaker = _speaker(lab, session)
-            run.observations.append(_observe_case(lab, session, speaker, peer, index, crafted))
-        run.settled = {p: dict(r) for p, r in (_table(lab, session) or {}).items()}
-        for index, crafted in resetting:
+        routes = edge_snapshot(lab)
+        for index, crafted in ordered:
             if speaker.down:
                 speaker.close(farewell=None)
                 speaker = _speaker(lab, session)
-            run.observations.append(_observe_case(lab, session, speaker, peer, index, crafted))
+            observation = _observe_case(lab, session, speaker, peer, index, crafted, routes)
+            run.observations.append(observation)
+            routes = observation.routes_after
     finally:
         speaker.close()
+    run.routes_at_end = edge_snapshot(lab)
     run.finished = time.time()
     return run

@@ -55,6 +55,25 @@ def as_path(attributes: dict[str, Any]) -> list[int]:
 
 PEERING_POLL = 0.25
 
+ORIGINS = ("igp", "egp", "incomplete")
+
+
+def malformed(family: str, next_hop: str, attributes: dict[str, Any]) -> str:
+    """The RFC 7606 clause a route breaks that ExaBGP 5.0.15 lets through, or ''.
+
+    Each of these is treat-as-withdraw (RFC 7606 2): the route is handled as withdrawn.
+    """
+    if "origin" not in attributes:
+        return "RFC 7606 3.d: no ORIGIN (well-known mandatory)"
+    if attributes["origin"] not in ORIGINS:
+        return f"RFC 7606 7.1: ORIGIN of undefined value ({attributes['origin']})"
+    raw = attributes.get("as-path", {})
+    if isinstance(raw, dict) and any(not s.get("value") for s in raw.values()):
+        return "RFC 7606 7.2: AS_PATH segment of length zero"
+    if family.startswith("ipv4 ") and ":" in next_hop:
+        return "RFC 7606 7.3: NEXT_HOP is not four octets"
+    return ""
+
 
 def read_policy(config: AgentConfig) -> tuple[EdgePolicy, float]:
     """The policy in force and the peering file's mtime (0 when it does not exist)."""
@@ -148,11 +167,20 @@ class EdgeAgent:
 
     def update(self, peer: str, update: dict[str, Any]) -> None:
         table = self.rib.setdefault(peer, {})
-        for family_routes in update.get("withdraw", {}).values():
-            for route in family_routes:
-                if table.pop(route.get("nlri", ""), None) is not None:
-                    self.fib.remove(route["nlri"])
-        path = as_path(update.get("attribute", {}))
+        attributes = update.get("attribute", {})
+        withdrawn = [route.get("nlri", "") for family_routes in update.get("withdraw", {}).values()
+                     for route in family_routes]
+        for prefix in withdrawn:
+            if table.pop(prefix, None) is not None:
+                self.fib.remove(prefix)
+        if "error" in attributes:
+            # ExaBGP's own RFC 7606 verdict: "treat-as-withdraw" (the NLRI arrive withdrawn)
+            # or "discard" (the attribute was dropped and the route kept).
+            announced = [r.get("nlri") for by_hop in update.get("announce", {}).values()
+                         for routes in by_hop.values() for r in routes]
+            self.event("bgp-malformed", peer=peer, handling=attributes["error"],
+                       prefixes=sorted(set(withdrawn + announced)), by="exabgp")
+        path = as_path(attributes)
         for family, by_nexthop in update.get("announce", {}).items():
             seen: set[str] = set()
             for next_hop, routes in by_nexthop.items():
@@ -163,6 +191,13 @@ class EdgeAgent:
                     if not prefix or prefix in seen:
                         continue
                     seen.add(prefix)
+                    reason = malformed(family, next_hop, attributes)
+                    if reason:
+                        if table.pop(prefix, None) is not None:
+                            self.fib.remove(prefix)
+                        self.event("bgp-malformed", peer=peer, handling="treat-as-withdraw",
+                                   prefixes=[prefix], reason=reason, by="agent")
+                        continue
                     verdict = judge(self.policy, prefix, path)
                     table[prefix] = {"family": family, "next_hop": next_hop, "as_path": path,
                                      "outcome": verdict.outcome.value, "rule": verdict.rule,

@@ -23,8 +23,10 @@ class KernelFib:
         from pyroute2.netlink.exceptions import NetlinkError
         try:
             self.ipr.route("replace", dst=prefix, gateway=next_hop, proto=RTPROT_BGP)
-        except NetlinkError:
-            pass     # next hop not reachable (yet): the route stays in the RIB only
+        except (NetlinkError, OSError, ValueError):
+            # Next hop not reachable (yet), or not of the prefix's family: the route stays
+            # in the RIB only. pyroute2 raises OSError from inet_pton for the latter.
+            pass
 
     def remove(self, prefix: str) -> None:
         from pyroute2.netlink.exceptions import NetlinkError

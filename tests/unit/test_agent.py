@@ -37,7 +37,8 @@ def test_records_sessions_and_routes_with_verdicts(tmp_path):
 
 def _update(peer, prefixes, path=(64500,)):
     return {"type": "update", "neighbor": {"address": {"peer": peer}, "message": {"update": {
-        "attribute": {"as-path": {"0": {"element": "as-sequence", "value": list(path)}}},
+        "attribute": {"origin": "igp",
+                      "as-path": {"0": {"element": "as-sequence", "value": list(path)}}},
         "announce": {"ipv4 unicast": {peer: [{"nlri": p} for p in prefixes]}}}}}}
 
 
