@@ -5,6 +5,7 @@
   microsoft-prefixes  every peer router holds the whole Microsoft prefix set
   peer-prefixes       every edge agent received every prefix the exchange side announces
   no-readvertisement  the internet hears Microsoft's prefixes, never the peer's
+  peer-devices        no stateful firewall, no rate limiting on the peer routers
 """
 from __future__ import annotations
 
@@ -108,12 +109,29 @@ def no_readvertisement(lab) -> Verdict:
                    f"{len(leaked)} peer prefix(es) re-advertised to the internet", tuple(evidence))
 
 
+def peer_devices(lab) -> Verdict:
+    """The page: no stateful firewall on the peering device, no rate limiting on the
+    connection; looked for in each peer router's namespace (nftables conntrack rules, tc
+    shapers and policers on its interconnect interfaces)."""
+    bad, evidence = [], []
+    for node in lab.plan.nodes_with(Role.PEER_ROUTER):
+        found = observe.peer_device(lab.runtime, lab.plan, node.name)
+        bad += [f"{node.name}: stateful firewall rule: {r}" for r in found.conntrack_rules]
+        bad += [f"{node.name}: rate limit: {r}" for r in found.rate_limits]
+        if not found.conntrack_rules and not found.rate_limits:
+            evidence.append(f"{node.name}: no conntrack rule, no shaper or policer")
+    return Verdict("peer-devices", not bad,
+                   f"{len(bad)} stateful firewall rule(s) or rate limit(s) on peer routers",
+                   tuple(bad + evidence))
+
+
 CHECKS: dict[str, Callable[..., Verdict]] = {
     "lag-before-bgp": lag_before_bgp,
     "mesh-formed": mesh_formed,
     "microsoft-prefixes": microsoft_prefixes,
     "peer-prefixes": peer_prefixes,
     "no-readvertisement": no_readvertisement,
+    "peer-devices": peer_devices,
 }
 
 

@@ -162,3 +162,32 @@ def lags(plan: Plan, driver) -> list[LagObservation]:
             seen[(lag.name, node)] = state
     return [LagObservation(lag.name, seen[(lag.name, lag.a_node)], seen[(lag.name, lag.b_node)])
             for lag in plan.lags]
+
+
+@dataclass(frozen=True)
+class PeerDevice:
+    """What the page forbids on the device that terminates peering, as seen in its namespace."""
+
+    node: str
+    conntrack_rules: tuple[str, ...]     # nftables rules matching on connection state
+    rate_limits: tuple[str, ...]         # shapers and policers on interconnect interfaces
+
+
+_CT_RULE = re.compile(r"^\s*(.*\bct (state|status|mark|helper)\b.*)$", re.M)
+# Queueing disciplines and actions that shape or police (tc-tbf(8), tc-htb(8), tc-police(8)).
+_LIMITERS = re.compile(r"\b(tbf|htb|cbq|hfsc|police|cake)\b")
+
+
+def peer_device(runtime, plan: Plan, node: str) -> PeerDevice:
+    ruleset = runtime.run(node, ["nft", "list", "ruleset"], check=False).stdout
+    conntrack = tuple(m.group(1).strip() for m in _CT_RULE.finditer(ruleset))
+    interfaces = [lag.ifname for lag in plan.lags_of(node)]
+    interfaces += [m.a_ifname for lag in plan.lags_of(node) for m in lag.members]
+    limits = []
+    for ifname in interfaces:
+        for what in (["qdisc", "show", "dev", ifname], ["filter", "show", "dev", ifname, "ingress"],
+                     ["filter", "show", "dev", ifname, "egress"]):
+            out = runtime.run(node, ["tc", *what], check=False).stdout
+            limits += [f"{ifname}: {line.strip()}" for line in out.splitlines()
+                       if _LIMITERS.search(line)]
+    return PeerDevice(node, conntrack, tuple(limits))

@@ -86,3 +86,22 @@ def test_status_as_json_from_the_command_line(seattle_lab):
     assert [lag["peer_side"]["up"] for lag in status["lags"]] == [True, True]
     assert sum(1 for s in status["sessions"] if s["interconnect"]
                and s["state"] == "Established") == 4
+
+
+def test_a_stateful_firewall_or_a_shaper_on_a_peer_router_is_caught(seattle_lab):
+    runtime = seattle_lab.runtime
+    assert checks.peer_devices(seattle_lab).passed
+    runtime.run("sea-pr1", ["nft", "add table inet guard; "
+                            "add chain inet guard in { type filter hook input priority 0 ; }; "
+                            "add rule inet guard in ct state established,related accept"])
+    runtime.run("sea-pr2", ["tc", "qdisc", "add", "dev", "lag1m1", "root", "tbf", "rate",
+                            "10gbit", "burst", "1mb", "latency", "50ms"])
+    try:
+        verdict = checks.peer_devices(seattle_lab)
+        assert not verdict.passed
+        assert any(e.startswith("sea-pr1: stateful firewall rule: ct state") for e in verdict.evidence)
+        assert any(e.startswith("sea-pr2: rate limit: lag1m1: qdisc tbf") for e in verdict.evidence)
+    finally:
+        runtime.run("sea-pr1", ["nft", "delete", "table", "inet", "guard"])
+        runtime.run("sea-pr2", ["tc", "qdisc", "del", "dev", "lag1m1", "root"])
+    assert checks.peer_devices(seattle_lab).passed
