@@ -262,8 +262,14 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", help="lab name or its topology file")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="mapslab", description=__doc__)
+    top = argparse.ArgumentParser(
+        prog="mapslab", description="A lab of the Microsoft Azure Peering Service Exchange with "
+        "Route Server (MAPS) interconnect: validate a peering, build it, check it, break it.")
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("up", help="build a lab from a topology file")
     p.add_argument("topology")
@@ -290,11 +296,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--overrides", help="YAML of per-router kind/image/startup-config")
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("status", help="LAGs, members and BGP sessions of a running lab")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("check", help="judge a running lab: LAG before BGP, mesh, prefixes")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("demo", help="up, status, check and down in one go")
     p.add_argument("topology", nargs="?", default="topologies/seattle.yaml")
@@ -309,7 +315,7 @@ def parser() -> argparse.ArgumentParser:
                                  ("failover", cmd_failover,
                                   "inject a fault under traffic, measure, recover, judge")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("lab", help="lab name or its topology file")
+        _lab_arg(p)
         p.add_argument("scenario", choices=SCENARIOS)
         p.add_argument("target", help="a LAG (sea-1-a), a router (sea-pr1) or a location (sea)")
         p.add_argument("--member", type=int, default=1, help="LAG member, for member scenarios")
@@ -317,10 +323,10 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument("--rate", type=float, default=100.0, help="probe packets per second")
         p.set_defaults(func=func)
     p = sub.add_parser("recover", help="undo every injected fault and wait until all is back")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.set_defaults(func=cmd_recover)
     p = sub.add_parser("probe", help="sequenced UDP from a member's endpoint to Microsoft")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.add_argument("--family", choices=("ipv4", "ipv6"), default="ipv4")
     p.add_argument("--member", help="the member whose endpoint sends (default: the first)")
     p.add_argument("--count", type=int, default=500)
@@ -329,29 +335,29 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("asn", help="registered ASNs of the peering")
     asn = p.add_subparsers(dest="asn_command", required=True)
     p = asn.add_parser("register", help="register an origin ASN (needs an Active connection)")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.add_argument("name")
     p.add_argument("asn", type=int)
     p.set_defaults(func=cmd_asn_register)
     p = sub.add_parser("prefix", help="peering service prefixes")
     prefix = p.add_subparsers(dest="prefix_command", required=True)
     p = prefix.add_parser("activate", help="activate a prefix with its origin's prefix key")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.add_argument("prefix")
     p.add_argument("--key", required=True, help="the peering service prefix key")
     p.set_defaults(func=cmd_prefix_activate)
     p = sub.add_parser("events", help="the turn-up's notifications (the lab's maildir)")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.set_defaults(func=cmd_events)
     p = sub.add_parser("peering", help="connection states, registered ASNs, activated prefixes")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.set_defaults(func=cmd_peering)
     p = sub.add_parser("report", help="write a Markdown report with the timeline as a PNG")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.add_argument("--out", default="report", help="directory to write into (default: report/)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
-    p.add_argument("lab", help="lab name or its topology file")
+    _lab_arg(p)
     p.set_defaults(func=cmd_timeline)
     return top
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,16 +20,22 @@ def topology_copy(tmp_path: Path, lab: str, source: str = "seattle.yaml") -> Pat
     return path
 
 
-@pytest.fixture(scope="module")
-def seattle_lab(tmp_path_factory):
-    """The default lab, up once per module, always torn down and checked for leftovers."""
-    name = "itsea"
+@contextmanager
+def lab_named(name: str, path: Path, **options):
+    """A lab up for a `with` block, always torn down and checked for leftovers."""
     lab_module.down(name)
-    path = topology_copy(tmp_path_factory.mktemp("topo"), name)
-    running = lab_module.up(path)
+    running = lab_module.up(path, **options)
     try:
         yield running
     finally:
         running.close()
         lab_module.down(name)
         assert lab_module.leftovers(name) == []
+
+
+@pytest.fixture(scope="module")
+def seattle_lab(tmp_path_factory):
+    """The default lab, up once per module."""
+    name = "itsea"
+    with lab_named(name, topology_copy(tmp_path_factory.mktemp("topo"), name)) as running:
+        yield running

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from emulator import lab as lab_module, observe, wait
+from emulator import observe, wait
 from emulator.daemons import frr
-from tests.integration.conftest import topology_copy
+from tests.integration.conftest import lab_named, topology_copy
 
 pytestmark = pytest.mark.integration
 LINK_A = "198.18.0.1"        # sea-ms1's address on link sea-1-a
@@ -17,15 +17,8 @@ LINK_A = "198.18.0.1"        # sea-ms1's address on link sea-1-a
 @pytest.fixture(scope="module")
 def policy_lab(tmp_path_factory):
     name = "itpolicy"
-    lab_module.down(name)
-    path = topology_copy(tmp_path_factory.mktemp("topo"), name)
-    running = lab_module.up(path)
-    try:
+    with lab_named(name, topology_copy(tmp_path_factory.mktemp("topo"), name)) as running:
         yield running
-    finally:
-        running.close()
-        lab_module.down(name)
-        assert lab_module.leftovers(name) == []
 
 
 def announce(lab, prefixes: list[str], withdraw: bool = False, prepend: list[int] = ()) -> None:
