@@ -252,6 +252,15 @@ def cmd_peering(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    from emulator.capture import capture
+    lab = _lab_of(args.lab)
+    out = Path(args.out or f"{lab}-{args.node}-{args.iface}.pcap")
+    found = capture(lab, args.node, args.iface, out, args.count, args.seconds, args.filter)
+    print(f"wrote {found.path}: {found.packets} packets")
+    return 0
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
     from emulator.labdir import LabDir
     from emulator.timeline import Timeline
@@ -356,6 +365,15 @@ def parser() -> argparse.ArgumentParser:
     _lab_arg(p)
     p.add_argument("--out", default="report", help="directory to write into (default: report/)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("capture", help="write a pcap of one lab interface (bounded)")
+    _lab_arg(p)
+    p.add_argument("node")
+    p.add_argument("iface")
+    p.add_argument("--out", help="pcap file (default: LAB-NODE-IFACE.pcap)")
+    p.add_argument("--count", type=int, default=1000, help="stop after N packets")
+    p.add_argument("--seconds", type=float, default=10.0, help="stop after S seconds")
+    p.add_argument("--filter", default="", help="a pcap filter, e.g. 'ether proto 0x8809'")
+    p.set_defaults(func=cmd_capture)
     p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
     _lab_arg(p)
     p.set_defaults(func=cmd_timeline)

@@ -105,3 +105,17 @@ def test_a_stateful_firewall_or_a_shaper_on_a_peer_router_is_caught(seattle_lab)
         runtime.run("sea-pr1", ["nft", "delete", "table", "inet", "guard"])
         runtime.run("sea-pr2", ["tc", "qdisc", "del", "dev", "lag1m1", "root"])
     assert checks.peer_devices(seattle_lab).passed
+
+
+def test_capture_of_lacp_on_a_member(seattle_lab, tmp_path):
+    from scapy.all import rdpcap
+    from scapy.contrib.lacp import LACP
+
+    from emulator.capture import capture
+    found = capture("itsea", "sea-pr1", "lag0m1", tmp_path / "lacp.pcap", count=2, seconds=5,
+                    bpf="ether proto 0x8809")
+    assert found.packets == 2
+    packets = rdpcap(str(tmp_path / "lacp.pcap"))
+    # IEEE 802.1AX-2014 6.4.2.3: with fast timers a LACPDU every second, each side's state.
+    assert all(p.haslayer(LACP) for p in packets)
+    assert all(p[LACP].actor_state & 0x30 == 0x30 for p in packets)   # collecting, distributing
