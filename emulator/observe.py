@@ -45,8 +45,19 @@ class EdgeRoutes:
         return {p for routes in self.peers.values() for p in routes}
 
 
+VTYSH_TIMEOUT = 3.0      # a hung bgpd must not hang `status` or `check`
+
+
+class NotAnswering(dict):
+    """What a daemon that did not answer in time gave: nothing, marked as such."""
+
+
 def _vtysh_json(d: Path, command: str) -> dict:
-    result = subprocess.run(frr.vtysh(d, command), capture_output=True, text=True, timeout=10)
+    try:
+        result = subprocess.run(frr.vtysh(d, command), capture_output=True, text=True,
+                                timeout=VTYSH_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return NotAnswering()
     try:
         return json.loads(result.stdout) if result.returncode == 0 else {}
     except ValueError:
@@ -63,8 +74,12 @@ def frr_sessions(plan: Plan, node: str, d: Path) -> list[SessionState]:
     for session in plan.sessions_of(node):
         address, peer_node = _far_end(session, node)
         peer = peers.get(address, {})
+        if isinstance(summary, NotAnswering):
+            state = "NotAnswering"      # bgpd did not answer within VTYSH_TIMEOUT
+        else:
+            state = peer.get("state", "Unknown" if not summary else "Idle")
         states.append(SessionState(session.name, session.family, node, peer_node, address,
-                                   peer.get("state", "Unknown" if not summary else "Idle"),
+                                   state,
                                    int(peer.get("pfxRcd", 0) or 0), session.interconnect, now))
     return states
 
@@ -73,8 +88,11 @@ _BIRD_PROTO = re.compile(r"^(\S+)\s+BGP\s+\S+\s+(\S+)\s+\S+\s*(\S*)", re.M)
 
 
 def bird_sessions(plan: Plan, node: str, d: Path) -> list[SessionState]:
-    result = subprocess.run(bird.birdc(d, "show protocols"), capture_output=True, text=True,
-                            timeout=10)
+    try:
+        result = subprocess.run(bird.birdc(d, "show protocols"), capture_output=True, text=True,
+                                timeout=VTYSH_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        result = subprocess.CompletedProcess([], 1, "", "")
     now = time.time()
     found = {m.group(1): (m.group(2), m.group(3)) for m in _BIRD_PROTO.finditer(result.stdout)}
     states = []
@@ -101,8 +119,11 @@ def bird_prefixes(d: Path) -> set[str]:
     """The prefixes in a BIRD speaker's tables (both families)."""
     found: set[str] = set()
     for table in ("master4", "master6"):
-        result = subprocess.run(bird.birdc(d, f"show route table {table}"), capture_output=True,
-                                text=True, timeout=10)
+        try:
+            result = subprocess.run(bird.birdc(d, f"show route table {table}"),
+                                    capture_output=True, text=True, timeout=VTYSH_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            continue
         found |= set(_BIRD_ROUTE.findall(result.stdout))
     return found
 
