@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from emulator.daemons import frr
+from emulator.daemons import exabgp, frr
 from emulator.errors import MapsLabError, RuntimeUnavailable
 from emulator.plan import Lag, Role
 
@@ -181,6 +181,9 @@ def recover(lab) -> list[Fault]:
                 if spec.role is Role.PEER_ROUTER:
                     frr.start(lab.runtime, lab.plan, spec, lab.node_dir(node))
                 else:
+                    if lab.plan.links_of(node):
+                        exabgp.start_internet(lab.runtime, lab.plan, spec,
+                                              lab.node_dir(node) / "internet")
                     for lag in lab.plan.lags_of(node):
                         edge_automation(lab, lag)
         lab.dir.event("recover", scenario=fault.scenario, target=fault.target,

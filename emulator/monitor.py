@@ -14,6 +14,14 @@ import time
 from emulator import observe
 
 INTERVAL = 0.3
+# Each poll costs two ovs-appctl runs per router with a LAG; big labs poll less often so that
+# the monitor stays a small share of a core (measured: 12% at one location with 0.3 s).
+SECONDS_PER_READ = 0.025
+
+
+def interval(lab) -> float:
+    routers = {n for lag in lab.plan.lags for n in (lag.a_node, lag.b_node)}
+    return max(INTERVAL, SECONDS_PER_READ * 2 * len(routers))
 
 
 def snapshot(lab) -> dict[tuple[str, ...], dict[str, object]]:
@@ -32,6 +40,7 @@ def run(name: str, max_seconds: float = 7 * 24 * 3600) -> int:
     lab = open_lab(name)
     last: dict[tuple[str, ...], dict[str, object]] = {}
     deadline = time.monotonic() + max_seconds
+    pause = interval(lab)
     while lab.dir.exists() and time.monotonic() < deadline:
         started = time.monotonic()
         try:
@@ -43,7 +52,7 @@ def run(name: str, max_seconds: float = 7 * 24 * 3600) -> int:
             if last.get(key) != value:
                 lab.dir.event(key[0], **value)
         last = current
-        time.sleep(max(0.0, INTERVAL - (time.monotonic() - started)))
+        time.sleep(max(0.0, pause - (time.monotonic() - started)))
     return 0
 
 
