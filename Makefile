@@ -30,5 +30,8 @@ test: setup
 unit: setup
 	$(VENV)/bin/pytest -q -m 'not integration'
 
+bench: setup
+	$(VENV)/bin/python bench/run.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -252,6 +252,17 @@ def cmd_peering(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from emulator.generate import generate
+    text = generate(args.locations, args.name)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}: {args.locations} location(s)")
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_capture(args: argparse.Namespace) -> int:
     from emulator.capture import capture
     lab = _lab_of(args.lab)
@@ -365,6 +376,11 @@ def parser() -> argparse.ArgumentParser:
     _lab_arg(p)
     p.add_argument("--out", default="report", help="directory to write into (default: report/)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("generate", help="write a topology with N locations (for scale tests)")
+    p.add_argument("locations", type=int)
+    p.add_argument("--name", default="gen", help="lab name (default: gen)")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_generate)
     p = sub.add_parser("capture", help="write a pcap of one lab interface (bounded)")
     _lab_arg(p)
     p.add_argument("node")

@@ -83,12 +83,32 @@ def start(runtime: Runtime, plan: Plan, node: Node, d: Path) -> None:
     for stale in ("zserv.api", "zebra.pid", "bgpd.pid"):
         (d / stale).unlink(missing_ok=True)
     common = ["-A", "127.0.0.1", "-P", "0", "--vty_socket", str(d), "-z", str(d / "zserv.api")]
-    runtime.run(node.name, ["/usr/lib/frr/zebra", "-d", *common, "-f", str(d / "zebra.conf"),
-                            "-i", str(d / "zebra.pid"), "--log", f"file:{d}/zebra.log"])
+    runtime.run(node.name, _private_tmp(d, ["/usr/lib/frr/zebra", "-d", *common, "-f",
+                                            str(d / "zebra.conf"), "-i", str(d / "zebra.pid"),
+                                            "--log", f"file:{d}/zebra.log"]))
     wait.until("daemon_socket", lambda: (d / "zserv.api").exists(),
                lambda ok: "" if ok else f"{d / 'zserv.api'} not there yet")
-    runtime.run(node.name, ["/usr/lib/frr/bgpd", "-d", *common, "-f", str(d / "bgpd.conf"),
-                            "-i", str(d / "bgpd.pid"), "--log", f"file:{d}/bgpd.log"])
+    runtime.run(node.name, _private_tmp(d, ["/usr/lib/frr/bgpd", "-d", *common, "-f",
+                                            str(d / "bgpd.conf"), "-i", str(d / "bgpd.pid"),
+                                            "--log", f"file:{d}/bgpd.log"]))
+
+
+FRR_TMP = Path("/var/tmp/frr")
+
+
+def _private_tmp(d: Path, argv: list[str]) -> list[str]:
+    """Run an FRR daemon with the node's own directory over /var/tmp/frr.
+
+    FRR keeps a per-process crash-log directory there (/var/tmp/frr/<daemon>.<pid>, fixed at
+    build time); `ip netns exec` gives each command a private mount namespace, so a bind mount
+    made in it keeps those files in the lab's directory, removed with the lab.
+    """
+    tmp = d / "tmp"
+    tmp.mkdir(exist_ok=True)
+    shutil.chown(tmp, "frr", "frr")
+    FRR_TMP.mkdir(parents=True, exist_ok=True)
+    script = 'mount --bind "$0" /var/tmp/frr && exec "$@"'
+    return ["sh", "-c", script, str(tmp), *argv]
 
 
 def vtysh(d: Path, command: str) -> list[str]:
