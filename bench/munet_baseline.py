@@ -121,7 +121,7 @@ def _exabgp_internet(plan: Plan, node: Node, d: Path, exa: str) -> str:
                  if s.lag is None and s.a_node == node.name]
     env = {"exabgp_daemon_user": "root", "exabgp_daemon_drop": "false",
            "exabgp_api_cli": "false", "exabgp_tcp_bind": " ".join(addresses),
-           "exabgp_log_destination": str(d / "exabgp.log")}
+           "exabgp_log_destination": str(d / "exabgp.log"), "PYTHONPATH": str(ROOT)}
     return (_q(["env", *[f"{k}={v}" for k, v in env.items()], "setsid", exa, "server",
                 str(d / "exabgp.conf")]) + f" </dev/null >>{d}/exabgp.out 2>&1 &")
 
