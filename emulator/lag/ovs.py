@@ -57,7 +57,11 @@ class OvsLagDriver:
             args += ["--", "add-br", lag.ifname, "--", "set", "bridge", lag.ifname,
                      "datapath_type=netdev",
                      "--", "add-bond", lag.ifname, bond_port(lag), *members, f"lacp={lacp}",
-                     "bond_mode=balance-tcp" if lacp != "off" else "bond_mode=balance-slb",
+                     # Without LACP, two bonds facing each other must agree on the member:
+                     # active-backup with the same primary on both ends (balance-slb may pick
+                     # different members for broadcasts and drop each other's ARP).
+                     *(["bond_mode=balance-tcp"] if lacp != "off" else
+                       ["bond_mode=active-backup", f"other_config:bond-primary={members[0]}"]),
                      f"other_config:lacp-time={lag.lacp_rate}",
                      # A partner without LACP must show as a failure, not as active-backup.
                      "other_config:lacp-fallback-ab=false"]
