@@ -33,13 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from emulator import observe, wait  # noqa: E402
-from emulator.daemons import bird, exabgp, frr  # noqa: E402
-from emulator.lab import node_sysctls, wait_prefixes  # noqa: E402
-from emulator.lag.ovs import SCHEMA, bond_port  # noqa: E402
-from emulator.loader import load  # noqa: E402
-from emulator.plan import Node, Plan, Role  # noqa: E402
-from emulator.resolve import resolve  # noqa: E402
+from emulator.observe import observers as observe  # noqa: E402
+from emulator.core import wait
+from emulator.nodes import bird, exabgp, frr  # noqa: E402
+from emulator.lab.lifecycle import node_sysctls, wait_prefixes  # noqa: E402
+from emulator.runtime.lag.ovs import SCHEMA, bond_port  # noqa: E402
+from emulator.topology.loader import load  # noqa: E402
+from emulator.plan.model import Node, Plan, Role  # noqa: E402
+from emulator.plan.resolve import resolve  # noqa: E402
 
 MUNET_VERSION = "0.17.3"
 # The whole inner run (build, start, sessions, prefixes, delete) is bounded.
@@ -80,7 +81,7 @@ def _wait_for(test: str, what: str, seconds: float = 10.0) -> list[str]:
 
 
 def _ovs_lines(plan: Plan, node: Node, d: Path) -> list[str]:
-    """Mirror of emulator.lag.ovs.OvsLagDriver.prepare + start, as shell lines."""
+    """Mirror of emulator.runtime.lag.ovs.OvsLagDriver.prepare + start, as shell lines."""
     o = d / "ovs"
     lags = plan.lags_of(node.name)
     args = ["--no-wait", "init"]
@@ -114,7 +115,7 @@ def _ovs_lines(plan: Plan, node: Node, d: Path) -> list[str]:
 
 
 def _exabgp_internet(plan: Plan, node: Node, d: Path, exa: str) -> str:
-    """Mirror of emulator.daemons.exabgp.start_internet: the edge's sessions to the internet."""
+    """Mirror of emulator.nodes.exabgp.start_internet: the edge's sessions to the internet."""
     d.mkdir(parents=True, exist_ok=True)
     (d / "exabgp.conf").write_text(exabgp.render_internet(plan, node))
     addresses = [s.a_address for s in plan.sessions_of(node.name)

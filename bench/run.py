@@ -1,14 +1,14 @@
 """`make bench`: how fast and how big maps-lab is, measured on this machine, beside munet.
 
 Prints a Markdown report (min / median / max over several runs):
-  - bring-up of generated topologies (emulator.generate) of 1, 2, 4 and 10 locations: time from
+  - bring-up of generated topologies (emulator.topology.generate) of 1, 2, 4 and 10 locations: time from
     launching `mapslab up` to every BGP session Established and to the lab being up;
   - memory per router (PSS and RSS of every process in the router's namespace) and per lab;
   - CPU the idle lab uses (the timeline monitor's polling among it);
   - time for `mapslab status`, `mapslab check` and `mapslab down`;
   - munet (bench/munet_baseline.py) bringing up the same nodes, links and daemons, in the same
     run, alternating with ours, and our time as a ratio to it;
-  - convergence from the failover harness (emulator.harness) on a 4-location lab: the longest
+  - convergence from the failover harness (emulator.judge.harness) on a 4-location lab: the longest
     gap in probe traffic when the link, router or location carrying it fails.
 Progress goes to stderr; the report to stdout (BENCHMARKS.md is one such report).
 
@@ -38,11 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from emulator import lab as lab_module  # noqa: E402
-from emulator.generate import generate  # noqa: E402
-from emulator.loader import load  # noqa: E402
-from emulator.plan import Role  # noqa: E402
-from emulator.resolve import resolve  # noqa: E402
+from emulator.lab import lifecycle as lab_module  # noqa: E402
+from emulator.topology.generate import generate  # noqa: E402
+from emulator.topology.loader import load  # noqa: E402
+from emulator.plan.model import Role  # noqa: E402
+from emulator.plan.resolve import resolve  # noqa: E402
 from emulator.runtime.netns import namespace, namespace_pids  # noqa: E402
 
 MAPSLAB = str(Path(sys.executable).with_name("mapslab"))
@@ -215,7 +215,7 @@ def _kind(pid: int) -> str:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return "?"
-    for marker, kind in (("emulator.monitor", "monitor (+ its ovs-appctl calls)"),
+    for marker, kind in (("emulator.lab.monitor", "monitor (+ its ovs-appctl calls)"),
                          ("/internet/exabgp.conf", "exabgp (to the internet)"),
                          ("exabgp server", "exabgp (per link)"), ("emulator.edge.agent", "edge agent"),
                          ("ovs-vswitchd", "ovs-vswitchd"), ("ovsdb-server", "ovsdb-server"),
@@ -395,7 +395,8 @@ def measure_convergence(runs: int, workdir: Path, locations: int = 4) -> list[Co
     """Each scenario `runs` times against what carries the probe's traffic. A run that fails
     (the harness raises, e.g. recovery never completes) is reported with its error, and the
     lab is brought up afresh for the next run."""
-    from emulator import harness, traffic
+    from emulator.judge import harness
+    from emulator.judge import traffic
     name = "benchfo"
     topology = workdir / f"{name}.yaml"
     topology.write_text(generate(locations, name))

@@ -15,7 +15,7 @@ def integration_blocker() -> str | None:
     """Why integration tests cannot run here, or None."""
     if os.geteuid() != 0:
         return "integration tests need root (network namespaces)"
-    from emulator.lab import missing_tools
+    from emulator.lab.lifecycle import missing_tools
     missing = missing_tools()
     if missing:
         return "missing: " + ", ".join(missing) + " (run `make setup`)"

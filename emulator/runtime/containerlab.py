@@ -33,13 +33,13 @@ from typing import Any
 
 import yaml
 
-from emulator import wait
-from emulator.daemons import bird, exabgp, frr
-from emulator.errors import CommandFailed, PlanError, RuntimeUnavailable
+from emulator.core import wait
+from emulator.nodes import bird, exabgp, frr
+from emulator.core.errors import CommandFailed, PlanError, RuntimeUnavailable
 # A node's sysctls come from the embedded runtime, so that the two runtimes cannot drift apart.
-from emulator.lab import node_sysctls as embedded_sysctls
-from emulator.lag.bond import BOND_MODE_8023AD, bond_request
-from emulator.plan import Lag, Node, Plan, Role
+from emulator.lab.lifecycle import node_sysctls as embedded_sysctls
+from emulator.runtime.lag.bond import BOND_MODE_8023AD, bond_request
+from emulator.plan.model import Lag, Node, Plan, Role
 
 HEADER = "# Rendered by maps-lab from the plan of lab {lab!r}: re-render instead of editing."
 
@@ -195,7 +195,7 @@ class RenderedLab:
 
 # --- Rendering ------------------------------------------------------------------------------
 
-# ip-link(8) bond options for the RTM_NEWLINK attributes of emulator.lag.bond.bond_request, so
+# ip-link(8) bond options for the RTM_NEWLINK attributes of emulator.runtime.lag.bond.bond_request, so
 # both runtimes build the same bond. Values are the kernel's (include/uapi/linux/if_bonding.h).
 _BOND_OPTIONS: dict[str, tuple[str, dict[int, str] | None]] = {
     "bond_mode": ("mode", {BOND_MODE_8023AD: "802.3ad"}),

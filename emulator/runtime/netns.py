@@ -15,8 +15,8 @@ from pathlib import Path
 from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
-from emulator import wait
-from emulator.errors import CommandFailed
+from emulator.core import wait
+from emulator.core.errors import CommandFailed
 
 NETNS_DIR = Path("/run/netns")
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.loader import load
-from emulator.plan import Plan
-from emulator.resolve import resolve
+from emulator.topology.loader import load
+from emulator.plan.model import Plan
+from emulator.plan.resolve import resolve
 from emulator.runtime import containerlab
 from tests.conftest import ROOT
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from emulator.edge.agent import AgentConfig
-from emulator.errors import PlanError, RuntimeUnavailable, WaitTimeout
-from emulator.lag.bond import bond_request
+from emulator.core.errors import PlanError, RuntimeUnavailable, WaitTimeout
+from emulator.runtime.lag.bond import bond_request
 from emulator.runtime import containerlab
 from emulator.runtime.containerlab import Address, Link, NodeOverride, SessionEnd
 from tests.containerlab.conftest import HERE

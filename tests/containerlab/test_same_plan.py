@@ -1,6 +1,6 @@
 """The containerlab rendering and the embedded runtime build the same lab from the same plan.
 
-The embedded runtime is driven through emulator.lab's build with a recording runtime and a
+The embedded runtime is driven through emulator.lab.lifecycle's build with a recording runtime and a
 recording netlink (no root), and stopped once its LAGs are configured, before any daemon starts.
 Both are then compared on nodes, links, interface names, addresses, bonds, the LAN bridge and
 sysctls; sessions are compared through the configs the embedded runtime's daemons are given.
@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from emulator import lab
-from emulator.daemons import bird, exabgp, frr
-from emulator.labdir import LabDir, LabState
-from emulator.lag.bond import bond_request
-from emulator.plan import Plan, Role
+from emulator.lab import lifecycle as lab
+from emulator.nodes import bird, exabgp, frr
+from emulator.core.labdir import LabDir, LabState
+from emulator.runtime.lag.bond import bond_request
+from emulator.plan.model import Plan, Role
 from emulator.runtime import containerlab
 from emulator.runtime.containerlab import Address, Aggregate, Link
 from emulator.runtime.fake import FakeRuntime

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator import lab as lab_module
+from emulator.lab import lifecycle as lab_module
 from tests.conftest import ROOT
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import checks, lab as lab_module, wait
+from emulator.judge import checks
+from emulator.lab import lifecycle as lab_module
+from emulator.core import wait
 from tests.integration.conftest import topology_copy
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from emulator import observe, wait
-from emulator.daemons import frr
+from emulator.observe import observers as observe
+from emulator.core import wait
+from emulator.nodes import frr
 from tests.integration.conftest import lab_named, topology_copy
 
 pytestmark = pytest.mark.integration

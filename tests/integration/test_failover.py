@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import harness, traffic
+from emulator.judge import harness
+from emulator.judge import traffic
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ def test_microsoft_edge_loss_moves_traffic(seattle_lab, carrying):
 def test_report_with_the_failovers_and_a_timeline_picture(seattle_lab, tmp_path):
     from PIL import Image
 
-    from emulator import report
+    from emulator.judge import report
     markdown = report.write(seattle_lab, tmp_path)
     text = markdown.read_text()
     assert "| lag-down |" in text and "| PASS |" in text

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pyroute2 import IPRoute
 
-from emulator import lab as lab_module
-from emulator import wait
-from emulator.errors import WaitTimeout
+from emulator.lab import lifecycle as lab_module
+from emulator.core import wait
+from emulator.core.errors import WaitTimeout
 from tests.integration.conftest import topology_copy
 
 pytestmark = pytest.mark.integration

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from pyroute2 import IPRoute
 
-from emulator import harness
-from emulator import lab as lab_module
-from emulator.labdir import LabDir
+from emulator.judge import harness
+from emulator.lab import lifecycle as lab_module
+from emulator.core.labdir import LabDir
 from emulator.runtime.netns import NETNS_DIR, lab_namespaces
 from tests.integration.conftest import topology_copy
 
@@ -94,7 +94,7 @@ class HostState:
 
 
 def _markers(name: str) -> tuple[str, ...]:
-    return (str(LabDir(name).path) + "/", f"ml-{name}-", f"emulator.monitor {name}")
+    return (str(LabDir(name).path) + "/", f"ml-{name}-", f"emulator.lab.monitor {name}")
 
 
 def marked_processes(name: str) -> list[str]:

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from emulator import lab as lab_module
-from emulator import observe, replay, wait
-from emulator.errors import MapsLabError
-from emulator.lab import expected_edge_prefixes
-from emulator.replay import Effect, Handling
+from emulator.lab import lifecycle as lab_module
+from emulator.observe import observers as observe
+from emulator.judge import replay
+from emulator.core import wait
+from emulator.core.errors import MapsLabError
+from emulator.lab.lifecycle import expected_edge_prefixes
+from emulator.judge.replay import Effect, Handling
 from tests.integration.conftest import topology_copy
 
 pytestmark = pytest.mark.integration

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import checks, harness, observe, traffic
-from emulator import lab as lab_module
-from emulator.plan import Role
+from emulator.judge import checks
+from emulator.judge import harness
+from emulator.observe import observers as observe
+from emulator.judge import traffic
+from emulator.lab import lifecycle as lab_module
+from emulator.plan.model import Role
 from tests.integration.conftest import topology_copy
 
 pytestmark = pytest.mark.integration

@@ -1,9 +1,9 @@
-"""How a team writes its own regression tests with the pytest plugin (emulator.pytest_plugin)."""
+"""How a team writes its own regression tests with the pytest plugin (emulator.cli.pytest_plugin)."""
 from __future__ import annotations
 
 import pytest
 
-from emulator import traffic
+from emulator.judge import traffic
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.mapslab(topology="topologies/seattle.yaml", lab="itplugin")]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator import checks, observe
+from emulator.judge import checks
+from emulator.observe import observers as observe
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +112,7 @@ def test_capture_of_lacp_on_a_member(seattle_lab, tmp_path):
     from scapy.all import rdpcap
     from scapy.contrib.lacp import LACP
 
-    from emulator.capture import capture
+    from emulator.observe.capture import capture
     found = capture("itsea", "sea-pr1", "lag0m1", tmp_path / "lacp.pcap", count=2, seconds=5,
                     bpf="ether proto 0x8809")
     assert found.packets == 2

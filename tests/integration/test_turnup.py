@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emulator import lab as lab_module
-from emulator import observe, wait, workflow
-from emulator.labdir import LabDir
-from emulator.loader import load
-from emulator.notify import Milestone
-from emulator.resolve import resolve
+from emulator.lab import lifecycle as lab_module
+from emulator.observe import observers as observe
+from emulator.core import wait
+from emulator.portal import workflow
+from emulator.core.labdir import LabDir
+from emulator.topology.loader import load
+from emulator.portal.notify import Milestone
+from emulator.plan.resolve import resolve
 from tests.integration.conftest import topology_copy
 
 pytestmark = pytest.mark.integration

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from emulator.generate import MAX_LOCATIONS, generate, topology
-from emulator.intent import Topology
-from emulator.loader import load
-from emulator.plan import Role
-from emulator.resolve import resolve
-from emulator.validate import validate
+from emulator.topology.generate import MAX_LOCATIONS, generate, topology
+from emulator.topology.intent import Topology
+from emulator.topology.loader import load
+from emulator.plan.model import Role
+from emulator.plan.resolve import resolve
+from emulator.topology.validate import validate
 from tests.conftest import ROOT
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulator.lag.bond import (LACP_COLLECTING, LACP_DISTRIBUTING, LACP_SYNCHRONIZATION,
+from emulator.runtime.lag.bond import (LACP_COLLECTING, LACP_DISTRIBUTING, LACP_SYNCHRONIZATION,
                                BondLagDriver, bond_request, member_state)
-from emulator.lag.ovs import OvsLagDriver, parse_state
-from emulator.loader import load
-from emulator.resolve import resolve
+from emulator.runtime.lag.ovs import OvsLagDriver, parse_state
+from emulator.topology.loader import load
+from emulator.plan.resolve import resolve
 from emulator.runtime.fake import FakeRuntime
 from tests.conftest import FIXTURES, ROOT
 
@@ -125,7 +125,7 @@ def test_bond_member_state_bits():
 
 
 def test_one_read_per_router_splits_every_bond():
-    from emulator.lag.ovs import _per_bond
+    from emulator.runtime.lag.ovs import _per_bond
     bond = (FIXTURES / "ovs-bond-show.txt").read_text()
     lacp = (FIXTURES / "ovs-lacp-show.txt").read_text()
     both = bond + bond.replace("lag0", "lag1")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.errors import TopologyError
-from emulator.loader import load, parse
+from emulator.core.errors import TopologyError
+from emulator.topology.loader import load, parse
 from tests.conftest import ROOT
 
 SEATTLE = (ROOT / "topologies" / "seattle.yaml").read_text()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.daemons import bird, exabgp, frr
-from emulator.loader import load
-from emulator.resolve import resolve
+from emulator.nodes import bird, exabgp, frr
+from emulator.topology.loader import load
+from emulator.plan.resolve import resolve
 from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden" / "seattle"

@@ -14,9 +14,10 @@ import threading
 import pytest
 from scapy.contrib import bgp as scapy_bgp
 
-from emulator import bgpwire as wire
-from emulator import replay, wait
-from emulator.replay import Effect, Handling
+from emulator.edge import wire
+from emulator.judge import replay
+from emulator.core import wait
+from emulator.judge.replay import Effect, Handling
 from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden" / "rfc7606-replay.txt"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.errors import PlanError
-from emulator.loader import load
-from emulator.plan import MICROSOFT_ASN, Role
-from emulator.resolve import load_prefix_set, resolve
+from emulator.core.errors import PlanError
+from emulator.topology.loader import load
+from emulator.plan.model import MICROSOFT_ASN, Role
+from emulator.plan.resolve import load_prefix_set, resolve
 from tests.conftest import ROOT
 
 

@@ -9,16 +9,16 @@ import uuid
 
 import pytest
 
-from emulator import workflow
+from emulator.portal import workflow
 from emulator.edge.agent import AgentConfig, read_policy
 from emulator.edge.policy import Outcome, judge
-from emulator.errors import WaitTimeout
-from emulator.intent import Prefix, Topology
-from emulator.labdir import LabDir
-from emulator.loader import load
-from emulator.notify import Milestone
-from emulator.resolve import resolve
-from emulator.workflow import ConnectionState, WorkflowError
+from emulator.core.errors import WaitTimeout
+from emulator.topology.intent import Prefix, Topology
+from emulator.core.labdir import LabDir
+from emulator.topology.loader import load
+from emulator.portal.notify import Milestone
+from emulator.plan.resolve import resolve
+from emulator.portal.workflow import ConnectionState, WorkflowError
 from tests.conftest import ROOT
 
 LONG = "198.51.100.128/25"
@@ -423,7 +423,7 @@ def test_status_shows_connections_keys_and_prefixes(labdir, topo, plan):
 
 
 def test_addresses_are_reserved_example_domains():
-    from emulator import notify
+    from emulator.portal import notify
     assert notify.contact("Contoso IX (Seattle)") == "noc@contoso-ix-seattle.example"
     assert notify.sender("seattle") == (
         "Azure Peering Service (lab seattle) <noreply@seattle.mapslab.example>")

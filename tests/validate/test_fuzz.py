@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.errors import TopologyError
-from emulator.loader import parse_with_lines
-from emulator.validate import render_json, render_text, validate, validate_change
+from emulator.core.errors import TopologyError
+from emulator.topology.loader import parse_with_lines
+from emulator.topology.validate import render_json, render_text, validate, validate_change
 from tests.conftest import ROOT
 
 SEATTLE = (ROOT / "topologies" / "seattle.yaml").read_text(encoding="utf-8")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator import rules
-from emulator.loader import load, load_with_lines
-from emulator.validate import Report, render_text, validate, validate_change
+from emulator.topology import rules
+from emulator.topology.loader import load, load_with_lines
+from emulator.topology.validate import Report, render_text, validate, validate_change
 
 CASES = Path(__file__).resolve().parent / "cases"
 BASE_WARNING = rules.PREFIX_DOCUMENTATION.id

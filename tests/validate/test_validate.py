@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from emulator import bogons, rules
-from emulator.bogons import Use
-from emulator.loader import load, load_with_lines, parse, parse_with_lines
-from emulator.validate import (announced_path, announcements, render_json, render_text, validate,
+from emulator.topology import addresses as bogons
+from emulator.topology import rules
+from emulator.topology.addresses import Use
+from emulator.topology.loader import load, load_with_lines, parse, parse_with_lines
+from emulator.topology.validate import (announced_path, announcements, render_json, render_text, validate,
                                validate_change)
 from tests.conftest import ROOT
 

@@ -1,0 +1,434 @@
+"""The `mapslab` command: thin, it calls the same functions as the tests."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from emulator.core import names
+from emulator.core.errors import MapsLabError, TopologyError, ValidationFailed
+
+
+def _progress(line: str) -> None:
+    """Progress lines; a reader that went away (`| head`) must not abort a lab half-built."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        pass
+
+
+def _lab_name(value: str) -> str:
+    problem = names.lab_name_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _lab_of(topology_or_name: str) -> str:
+    path = Path(topology_or_name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        from emulator.topology.loader import load
+        return load(path).lab
+    return _lab_name(topology_or_name)
+
+
+def _clab_dir(args: argparse.Namespace, lab_name: str) -> Path:
+    return Path(args.dir) if args.dir else Path("clab") / lab_name
+
+
+def _clab_overrides(args: argparse.Namespace):
+    from emulator.runtime import containerlab
+    if not args.overrides:
+        return None
+    import yaml
+    path = Path(args.overrides)
+    return containerlab.parse_overrides(yaml.safe_load(path.read_text()) or {}, path.parent)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from emulator.topology.loader import load
+    from emulator.plan.resolve import resolve
+    from emulator.runtime import containerlab
+    plan = resolve(load(args.topology))
+    rendered = containerlab.render(plan, Path(args.dir), _clab_overrides(args))
+    print(f"wrote {rendered.topology_file} and {len(rendered.files) - 1} node files; "
+          f"deploy with `containerlab deploy -t {rendered.topology_file}`")
+    return 0
+
+
+def cmd_up_containerlab(args: argparse.Namespace) -> int:
+    from emulator.topology.loader import load
+    from emulator.plan.resolve import resolve
+    from emulator.runtime import containerlab
+    plan = resolve(load(args.topology))
+    reason = containerlab.blocker()
+    if reason:
+        print(f"error: {reason}.\nWithout Docker and containerlab, render the lab only: "
+              f"mapslab render --runtime containerlab {args.topology} DIR", file=sys.stderr)
+        return 1
+    rendered = containerlab.up(plan, _clab_dir(args, plan.lab), _clab_overrides(args),
+                               progress=_progress)
+    print(f"lab {plan.lab!r} deployed with containerlab ({rendered.topology_file}); "
+          f"`mapslab down --runtime containerlab {rendered.topology_file}` removes it")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    if args.runtime == "containerlab":
+        return cmd_up_containerlab(args)
+    from emulator.lab import lifecycle as lab
+    from emulator.observe import status
+    running = lab.up(args.topology, progress=_progress,
+                     validate_rules=not args.skip_validation, turnup=args.turnup)
+    try:
+        print()
+        print(status.status_table(status.status(running)))
+        print(f"\nlab {running.plan.lab!r} is up; `mapslab status {running.plan.lab}`, "
+              f"`mapslab down {running.plan.lab}`")
+        for problem in running.degraded:
+            print(f"degraded: {problem}; `mapslab check {running.plan.lab}` shows the evidence")
+    finally:
+        running.close()
+    return 3 if running.degraded else 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    if args.runtime == "containerlab":
+        from emulator.runtime import containerlab
+        reason = containerlab.blocker()
+        if reason:
+            print(f"error: {reason}", file=sys.stderr)
+            return 1
+        containerlab.down(Path(args.lab))
+        print(f"destroyed the containerlab lab of {args.lab}")
+        return 0
+    from emulator.lab import lifecycle as lab
+    result = lab.down(_lab_of(args.lab))
+    if result.namespaces or result.was_recorded:
+        print(f"lab {result.lab!r}: removed {result.namespaces} namespaces and their processes")
+    else:
+        print(f"lab {result.lab!r}: nothing to remove")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from emulator.lab import lifecycle as lab
+    from emulator.observe import status
+    with lab.attached(_lab_of(args.lab)) as running:
+        found = status.status(running)
+    if args.format == "json":
+        print(json.dumps(status.status_json(found), indent=2))
+    else:
+        print(status.status_table(found))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from emulator.judge import checks
+    from emulator.lab import lifecycle as lab
+    with lab.attached(_lab_of(args.lab)) as running:
+        verdicts = checks.run_all(running)
+    print(checks.render(verdicts))
+    return 0 if all(v.passed for v in verdicts) else 3
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Up, show, check, down: the whole turn-up of one topology in one command."""
+    from emulator.judge import checks
+    from emulator.lab import lifecycle as lab
+    from emulator.observe import status
+    name = _lab_of(args.topology)
+    try:
+        running = lab.up(args.topology, progress=_progress)
+        try:
+            print()
+            print(status.status_table(status.status(running)))
+            print()
+            verdicts = checks.run_all(running)
+            print(checks.render(verdicts))
+        finally:
+            running.close()
+    finally:
+        result = lab.down(name)
+        print(f"\nlab {name!r} removed ({result.namespaces} namespaces)")
+    return 0 if all(v.passed for v in verdicts) else 3
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from emulator.topology.loader import load, load_with_lines
+    from emulator.plan.resolve import resolve
+    from emulator.topology.validate import render_json, render_text, validate, validate_change
+    topo, lines = load_with_lines(args.topology)
+    if args.against:
+        report = validate_change(load(args.against), topo, lines)
+    else:
+        report = validate(topo, lines)
+    if report.ok:
+        resolve(topo)       # names and addresses must also fit a lab
+    if args.format == "json":
+        print(json.dumps(render_json(report, args.topology), indent=2))
+    else:
+        print(render_text(report, args.topology), end="")
+    return 0 if report.ok else 1
+
+
+def cmd_fail(args: argparse.Namespace) -> int:
+    from emulator.judge import faults
+    from emulator.lab import lifecycle as lab
+    with lab.attached(_lab_of(args.lab)) as running:
+        fault = faults.inject(running, args.scenario, args.target, args.member)
+    print(f"injected {fault.scenario} on {fault.target}"
+          + (f" member {fault.member}" if fault.scenario in faults.SCENARIOS[:3] else "")
+          + f"; `mapslab recover {running.plan.lab}` undoes it")
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from emulator.judge import faults
+    from emulator.judge import harness
+    from emulator.lab import lifecycle as lab
+    with lab.attached(_lab_of(args.lab)) as running:
+        undone = faults.recover(running)
+        harness.settle(running)
+    print(f"recovered {len(undone)} fault(s); every LAG, session and prefix is back")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from emulator.lab import lifecycle as lab
+    from emulator.judge import traffic
+    with lab.attached(_lab_of(args.lab)) as running:
+        flow = traffic.default_flow(running.plan, args.family, args.member)
+        result = traffic.measure(running, flow, args.count, args.rate)
+    print(f"{flow.source_node} {flow.source} → {flow.destination}: sent {result.sent}, "
+          f"lost {result.lost}, reordered {result.reordered}, longest gap "
+          f"{result.longest_gap_ms:.0f} ms, answered by {result.responders}")
+    return 0 if result.lost == 0 else 3
+
+
+def cmd_failover(args: argparse.Namespace) -> int:
+    from emulator.judge import checks
+    from emulator.judge import harness
+    from emulator.lab import lifecycle as lab
+    with lab.attached(_lab_of(args.lab)) as running:
+        verdict = harness.judge(harness.run(running, args.scenario, args.target, args.member,
+                                            rate=args.rate))
+    print(checks.render([verdict]))
+    return 0 if verdict.passed else 3
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from emulator.lab import lifecycle as lab
+    from emulator.judge import report
+    with lab.attached(_lab_of(args.lab)) as running:
+        markdown = report.write(running, Path(args.out))
+    print(f"wrote {markdown} and {markdown.with_name('timeline.png')}")
+    return 0
+
+
+def cmd_asn_register(args: argparse.Namespace) -> int:
+    from emulator.portal import workflow
+    labdir, plan = workflow.attach(_lab_of(args.lab))
+    registered = workflow.register_asn(labdir, plan, args.name, args.asn)
+    workflow.settle(labdir, plan)
+    print(f"registered AS{registered.asn} as {registered.name}; peering service prefix key: "
+          f"{registered.peering_service_prefix_key}")
+    return 0
+
+
+def cmd_prefix_activate(args: argparse.Namespace) -> int:
+    from emulator.portal import workflow
+    labdir, plan = workflow.attach(_lab_of(args.lab))
+    activated = workflow.activate_prefix(labdir, plan, args.prefix, args.key)
+    workflow.settle(labdir, plan)
+    print(f"activated {activated.prefix} (origin AS{activated.origin_asn}): "
+          f"{activated.prefix_validation_state}")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from emulator.portal import workflow
+    from emulator.core.labdir import LabDir
+    labdir = LabDir(_lab_of(args.lab))
+    labdir.read_state()
+    print(workflow.render_events(workflow.events(labdir)), end="")
+    return 0
+
+
+def cmd_peering(args: argparse.Namespace) -> int:
+    from emulator.portal import workflow
+    labdir, plan = workflow.attach(_lab_of(args.lab))
+    print(workflow.render_status(*workflow.status(labdir, plan)), end="")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from emulator.topology.generate import generate
+    text = generate(args.locations, args.name)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}: {args.locations} location(s)")
+    else:
+        print(text, end="")
+    return 0
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    from emulator.observe.capture import capture
+    lab = _lab_of(args.lab)
+    out = Path(args.out or f"{lab}-{args.node}-{args.iface}.pcap")
+    found = capture(lab, args.node, args.iface, out, args.count, args.seconds, args.filter)
+    print(f"wrote {found.path}: {found.packets} packets")
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from emulator.core.labdir import LabDir
+    from emulator.observe.timeline import Timeline
+    timeline = Timeline.read(LabDir(_lab_of(args.lab)))
+    for event in timeline.events:
+        fields = " ".join(f"{k}={v}" for k, v in event.fields.items())
+        print(f"+{event.time - timeline.start:9.3f}s  {event.kind:<16} {fields}")
+    return 0
+
+
+def _lab_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", help="lab name or its topology file")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="mapslab", description="A lab of the Microsoft Azure Peering Service Exchange with "
+        "Route Server (MAPS) interconnect: validate a peering, build it, check it, break it.")
+    sub = top.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up", help="build a lab from a topology file")
+    p.add_argument("topology")
+    p.add_argument("--runtime", choices=("netns", "containerlab"), default="netns",
+                   help="netns: this machine's network namespaces (default); containerlab: Docker")
+    p.add_argument("--dir", help="containerlab: where to render (default: clab/LAB)")
+    p.add_argument("--overrides", help="containerlab: YAML of per-router kind/image/startup-config")
+    p.add_argument("--turnup", choices=("auto", "manual"), default="auto",
+                   help="auto: register and activate what the topology declares once a "
+                        "connection is Active; manual: rehearse with `mapslab asn register` "
+                        "and `mapslab prefix activate`")
+    p.add_argument("--skip-validation", action="store_true",
+                   help="build even if the topology breaks rules of the MAPS page (to rehearse "
+                        "a broken turn-up)")
+    p.set_defaults(func=cmd_up)
+    p = sub.add_parser("down", help="remove a lab (idempotent)")
+    p.add_argument("lab", help="lab name or its topology file (containerlab: the .clab.yml)")
+    p.add_argument("--runtime", choices=("netns", "containerlab"), default="netns")
+    p.set_defaults(func=cmd_down)
+    p = sub.add_parser("render", help="write the lab as a containerlab topology and node files")
+    p.add_argument("topology")
+    p.add_argument("dir")
+    p.add_argument("--runtime", choices=("containerlab",), default="containerlab")
+    p.add_argument("--overrides", help="YAML of per-router kind/image/startup-config")
+    p.set_defaults(func=cmd_render)
+    p = sub.add_parser("status", help="LAGs, members and BGP sessions of a running lab")
+    _lab_arg(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser("check", help="judge a running lab: LAG before BGP, mesh, prefixes")
+    _lab_arg(p)
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("demo", help="up, status, check and down in one go")
+    p.add_argument("topology", nargs="?", default="topologies/seattle.yaml")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("validate", help="check a topology against every rule of the MAPS page")
+    p.add_argument("topology")
+    p.add_argument("--against", metavar="OLD", help="also report changes of immutable fields")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_validate)
+    from emulator.judge.faults import SCENARIOS
+    for name, func, helptext in (("fail", cmd_fail, "inject a fault"),
+                                 ("failover", cmd_failover,
+                                  "inject a fault under traffic, measure, recover, judge")):
+        p = sub.add_parser(name, help=helptext)
+        _lab_arg(p)
+        p.add_argument("scenario", choices=SCENARIOS)
+        p.add_argument("target", help="a LAG (sea-1-a), a router (sea-pr1) or a location (sea)")
+        p.add_argument("--member", type=int, default=1, help="LAG member, for member scenarios")
+        if name == "failover":
+            p.add_argument("--rate", type=float, default=100.0, help="probe packets per second")
+        p.set_defaults(func=func)
+    p = sub.add_parser("recover", help="undo every injected fault and wait until all is back")
+    _lab_arg(p)
+    p.set_defaults(func=cmd_recover)
+    p = sub.add_parser("probe", help="sequenced UDP from a member's endpoint to Microsoft")
+    _lab_arg(p)
+    p.add_argument("--family", choices=("ipv4", "ipv6"), default="ipv4")
+    p.add_argument("--member", help="the member whose endpoint sends (default: the first)")
+    p.add_argument("--count", type=int, default=500)
+    p.add_argument("--rate", type=float, default=100.0)
+    p.set_defaults(func=cmd_probe)
+    p = sub.add_parser("asn", help="registered ASNs of the peering")
+    asn = p.add_subparsers(dest="asn_command", required=True)
+    p = asn.add_parser("register", help="register an origin ASN (needs an Active connection)")
+    _lab_arg(p)
+    p.add_argument("name")
+    p.add_argument("asn", type=int)
+    p.set_defaults(func=cmd_asn_register)
+    p = sub.add_parser("prefix", help="peering service prefixes")
+    prefix = p.add_subparsers(dest="prefix_command", required=True)
+    p = prefix.add_parser("activate", help="activate a prefix with its origin's prefix key")
+    _lab_arg(p)
+    p.add_argument("prefix")
+    p.add_argument("--key", required=True, help="the peering service prefix key")
+    p.set_defaults(func=cmd_prefix_activate)
+    p = sub.add_parser("events", help="the turn-up's notifications (the lab's maildir)")
+    _lab_arg(p)
+    p.set_defaults(func=cmd_events)
+    p = sub.add_parser("peering", help="connection states, registered ASNs, activated prefixes")
+    _lab_arg(p)
+    p.set_defaults(func=cmd_peering)
+    p = sub.add_parser("report", help="write a Markdown report with the timeline as a PNG")
+    _lab_arg(p)
+    p.add_argument("--out", default="report", help="directory to write into (default: report/)")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("generate", help="write a topology with N locations (for scale tests)")
+    p.add_argument("locations", type=int)
+    p.add_argument("--name", default="gen", help="lab name (default: gen)")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("capture", help="write a pcap of one lab interface (bounded)")
+    _lab_arg(p)
+    p.add_argument("node")
+    p.add_argument("iface")
+    p.add_argument("--out", help="pcap file (default: LAB-NODE-IFACE.pcap)")
+    p.add_argument("--count", type=int, default=1000, help="stop after N packets")
+    p.add_argument("--seconds", type=float, default=10.0, help="stop after S seconds")
+    p.add_argument("--filter", default="", help="a pcap filter, e.g. 'ether proto 0x8809'")
+    p.set_defaults(func=cmd_capture)
+    p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
+    _lab_arg(p)
+    p.set_defaults(func=cmd_timeline)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TopologyError as exc:
+        print(f"error: {exc.source}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print("  " + problem.render(exc.source), file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader of our output went away; say nothing more (Python docs, SIGPIPE note).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except ValidationFailed as exc:
+        print(exc.text, file=sys.stderr, end="")
+        return 2
+    except MapsLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Checks: each judges observations of a running lab and returns a Verdict with its evidence.
+
+  lag-before-bgp      every interconnect session reached Established after its LAG was up
+  mesh-formed         both links of every connection, IPv4 and IPv6, Established
+  microsoft-prefixes  every peer router holds the whole Microsoft prefix set
+  peer-prefixes       every edge agent received every prefix the exchange side announces
+  no-readvertisement  the internet hears Microsoft's prefixes, never the peer's
+  peer-devices        no stateful firewall, no rate limiting on the peer routers
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from emulator.observe import observers as observe
+from emulator.plan.model import Role
+from emulator.observe.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    passed: bool
+    summary: str
+    evidence: tuple[str, ...] = ()
+
+
+def lag_before_bgp(lab) -> Verdict:
+    """Every interconnect session reached Established while its LAG was up, never before."""
+    timeline = Timeline.read(lab.dir)
+    t0 = timeline.start
+    evidence, bad = [], []
+    for lag in lab.plan.lags:
+        ups = [e for e in timeline.session_changes(lag.name) if e.get("state") == "up"]
+        first_lag_up = next((e.time for e in timeline.events if e.get("lag") == lag.name and (
+            e.kind == "lag-up" or (e.kind == "lag-state" and e.get("side") == "edge"
+                                   and e.get("up")))), None)
+        if not ups:
+            bad.append(f"{lag.name}: no session of this link reached Established"
+                       + ("" if first_lag_up else "; the LAG never came up"))
+            continue
+        for event in ups:
+            lag_state = timeline.lag_up_at(lag.name, event.time)
+            line = (f"{lag.name}: session {event.get('peer')} Established at +{event.time - t0:.3f} s"
+                    f" with the LAG {'up' if lag_state else 'down' if lag_state is False else 'never seen up'}")
+            if first_lag_up is not None and lag_state:
+                line += f" (LAG up at +{first_lag_up - t0:.3f} s)"
+            (evidence if lag_state else bad).append(line)
+    return Verdict("lag-before-bgp", not bad,
+                   f"{len(evidence)} session start(s) with the LAG up, {len(bad)} without",
+                   tuple(bad + evidence))
+
+
+def mesh_formed(lab, sessions: list[observe.SessionState] | None = None) -> Verdict:
+    sessions = sessions if sessions is not None else observe.all_sessions(lab.plan, lab.node_dir)
+    interconnect = [s for s in sessions if s.interconnect]
+    down = [s for s in interconnect if not s.established]
+    evidence = tuple(f"{s.session} {s.node} → {s.peer_node} {s.peer_address}: {s.state}"
+                     for s in down + [s for s in interconnect if s.established])
+    expected = sum(1 for s in lab.plan.sessions if s.interconnect)
+    passed = not down and len(interconnect) == expected
+    return Verdict("mesh-formed", passed,
+                   f"{len(interconnect) - len(down)} of {expected} interconnect sessions Established",
+                   evidence)
+
+
+def microsoft_prefixes(lab) -> Verdict:
+    plan = lab.plan
+    want = {"ipv4": sum(1 for p in plan.microsoft_prefixes if ":" not in p)}
+    want["ipv6"] = len(plan.microsoft_prefixes) - want["ipv4"]
+    evidence, bad = [], []
+    for node in plan.nodes_with(Role.PEER_ROUTER):
+        counts = observe.microsoft_prefix_count(plan, node.name, lab.node_dir(node.name))
+        line = f"{node.name}: ipv4 {counts['ipv4']}/{want['ipv4']}, ipv6 {counts['ipv6']}/{want['ipv6']}"
+        (evidence if counts == want else bad).append(line)
+    return Verdict("microsoft-prefixes", not bad,
+                   f"{len(evidence)} of {len(evidence) + len(bad)} peer routers hold the "
+                   f"{len(plan.microsoft_prefixes)} Microsoft prefixes", tuple(bad + evidence))
+
+
+def peer_prefixes(lab) -> Verdict:
+    from emulator.lab.lifecycle import expected_edge_prefixes
+    wanted = expected_edge_prefixes(lab.plan)
+    evidence, bad = [], []
+    for edge in observe.edge_routes(lab.plan, lab.node_dir):
+        missing = wanted - edge.prefixes()
+        line = (f"{edge.node} ({edge.lag}): {len(wanted & edge.prefixes())}/{len(wanted)}"
+                + (f", missing {sorted(missing)}" if missing else ""))
+        (bad if missing else evidence).append(line)
+    return Verdict("peer-prefixes", not bad,
+                   f"{len(evidence)} of {len(evidence) + len(bad)} edge agents received every "
+                   f"exchange prefix", tuple(bad + evidence))
+
+
+def no_readvertisement(lab) -> Verdict:
+    """The internet hears Microsoft's prefixes from the edges and none of the peer's (the FAQ:
+    "Will Microsoft re-advertise the Peer prefixes to the Internet? No.")."""
+    from emulator.lab.lifecycle import expected_edge_prefixes
+    internet = lab.plan.nodes_with(Role.INTERNET)
+    if not internet:
+        return Verdict("no-readvertisement", True, "no internet node in this lab (microsoft.internet: false)")
+    heard = observe.bird_prefixes(lab.node_dir(internet[0].name))
+    leaked = sorted(heard & expected_edge_prefixes(lab.plan))
+    microsoft = set(lab.plan.microsoft_prefixes)
+    evidence = [f"the internet holds {len(heard & microsoft)} of {len(microsoft)} Microsoft prefixes"]
+    evidence += [f"leaked: {p}" for p in leaked]
+    passed = not leaked and microsoft <= heard
+    return Verdict("no-readvertisement", passed,
+                   f"{len(leaked)} peer prefix(es) re-advertised to the internet", tuple(evidence))
+
+
+def peer_devices(lab) -> Verdict:
+    """The page: no stateful firewall on the peering device, no rate limiting on the
+    connection; looked for in each peer router's namespace (nftables conntrack rules, tc
+    shapers and policers on its interconnect interfaces)."""
+    bad, evidence = [], []
+    for node in lab.plan.nodes_with(Role.PEER_ROUTER):
+        found = observe.peer_device(lab.runtime, lab.plan, node.name)
+        bad += [f"{node.name}: stateful firewall rule: {r}" for r in found.conntrack_rules]
+        bad += [f"{node.name}: rate limit: {r}" for r in found.rate_limits]
+        if not found.conntrack_rules and not found.rate_limits:
+            evidence.append(f"{node.name}: no conntrack rule, no shaper or policer")
+    return Verdict("peer-devices", not bad,
+                   f"{len(bad)} stateful firewall rule(s) or rate limit(s) on peer routers",
+                   tuple(bad + evidence))
+
+
+CHECKS: dict[str, Callable[..., Verdict]] = {
+    "lag-before-bgp": lag_before_bgp,
+    "mesh-formed": mesh_formed,
+    "microsoft-prefixes": microsoft_prefixes,
+    "peer-prefixes": peer_prefixes,
+    "no-readvertisement": no_readvertisement,
+    "peer-devices": peer_devices,
+}
+
+
+def run_all(lab) -> list[Verdict]:
+    return [check(lab) for check in CHECKS.values()]
+
+
+def render(verdicts: list[Verdict]) -> str:
+    lines = []
+    for v in verdicts:
+        lines.append(f"{'PASS' if v.passed else 'FAIL'}  {v.check:<20} {v.summary}")
+        lines += [f"        {e}" for e in v.evidence]
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""`mapslab report`: a Markdown report of a lab with its timeline as a picture.
+
+The picture has one row per LAG and per interconnect session (green up, red down), the faults
+as grey spans and the traffic lost in each failover as red spans on a row of its own.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator.judge import checks
+from emulator.judge import harness
+from emulator.observe.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    spans: tuple[tuple[float, float, bool], ...]     # (start, end, up), seconds from the start
+
+
+def rows(lab, timeline: Timeline, end: float) -> list[Row]:
+    t0 = timeline.start
+    found: list[Row] = []
+    for lag in lab.plan.lags:
+        # The monitor's edge-side LAG state, preceded by the edge automation's first sighting.
+        spans = [(s, e, bool(up)) for s, e, up in timeline.intervals(
+            "lag-state", "lag", lag.name,
+            lambda e: bool(e.get("up")) if e.get("side") == "edge" else None, end)
+            if up is not None]
+        first_up = next((e.time for e in timeline.of("lag-up", lag=lag.name)), None)
+        if first_up is not None and (not spans or first_up < spans[0][0]):
+            spans.insert(0, (first_up, spans[0][0] if spans else end, True))
+        found.append(Row(f"LAG {lag.name}", tuple((s - t0, e - t0, up) for s, e, up in spans)))
+        for session in [s for s in lab.plan.sessions if s.lag == lag.name]:
+            changes = [e for e in timeline.session_changes(lag.name) if e.get("peer") == session.a_address]
+            spans_s: list[tuple[float, float, bool]] = []
+            for change, following in zip(changes, changes[1:] + [None]):
+                stop = following.time if following else end
+                spans_s.append((change.time - t0, stop - t0, change.get("state") == "up"))
+            found.append(Row(f"BGP {session.name}", tuple(spans_s)))
+    return found
+
+
+def draw(lab, timeline: Timeline, failovers: list[dict], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    end = max([time.time()] + [e.time for e in timeline.events])
+    t0 = timeline.start
+    table = rows(lab, timeline, end)
+    fig_height = 1.2 + 0.42 * (len(table) + 1)
+    fig, ax = plt.subplots(figsize=(12, fig_height), dpi=100)
+    labels = [r.label for r in table] + ["traffic lost"]
+    for index, row in enumerate(table):
+        for start, stop, up in row.spans:
+            ax.barh(index, stop - start, left=start, height=0.6,
+                    color="#2e7d32" if up else "#c62828")
+    loss_row = len(table)
+    for entry in failovers:
+        if entry.get("first_lost_at"):
+            start = entry["first_lost_at"] - t0
+            stop = max(entry["last_lost_at"] - t0, start + 0.05)
+            ax.barh(loss_row, stop - start, left=start, height=0.6, color="#c62828")
+            ax.annotate(f"{entry['lost']} lost, {entry['longest_gap_ms']:.0f} ms",
+                        (stop, loss_row), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=7)
+    faults = timeline.of("fault")
+    recovers = timeline.of("recover")
+    for fault in faults:
+        stop = next((r.time for r in recovers if r.time >= fault.time), end)
+        ax.axvspan(fault.time - t0, stop - t0, color="#9e9e9e", alpha=0.25)
+        ax.annotate(f"{fault.get('scenario')} {fault.get('target')}", (fault.time - t0, -0.9),
+                    fontsize=7, rotation=0, va="top")
+    ax.set_yticks(range(len(labels)), labels=labels, fontsize=8)
+    ax.set_ylim(len(labels) - 0.5, -1.3)
+    ax.set_xlim(0, end - t0)
+    ax.set_xlabel("seconds since the lab was created")
+    ax.set_title(f"lab {lab.plan.lab}: LACP, BGP and traffic (green up, red down, grey: fault)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write(lab, out_dir: Path) -> Path:
+    """Write report.md and timeline.png into out_dir; return the Markdown file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timeline = Timeline.read(lab.dir)
+    failovers = harness.recorded(lab.dir)
+    verdicts = checks.run_all(lab)
+    picture = out_dir / "timeline.png"
+    draw(lab, timeline, failovers, picture)
+    t0 = timeline.start
+    lines = [f"# maps-lab report: {lab.plan.lab}", "",
+             f"Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; LAGs through {lab.driver.name}; "
+             f"BGP timers keepalive {lab.plan.timers.keepalive} s, hold {lab.plan.timers.hold} s.",
+             "", "## Checks", "", "| check | verdict | summary |", "| --- | --- | --- |"]
+    lines += [f"| {v.check} | {'PASS' if v.passed else 'FAIL'} | {v.summary} |" for v in verdicts]
+    for v in verdicts:
+        lines += ["", f"**{v.check}**", ""] + [f"- {e}" for e in v.evidence]
+    lines += ["", "## Failovers", ""]
+    if failovers:
+        lines += ["| scenario | target | verdict | sent | lost | longest gap (ms) | session drops "
+                  "| LAG stayed up | member out after (s) | recovery (s) | lost after recovery |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for f in failovers:
+            removed = f"{f['member_removed_after']:.2f}" if f["member_removed_after"] else "-"
+            lines.append(f"| {f['scenario']} | {f['target']} | {'PASS' if f['passed'] else 'FAIL'} "
+                         f"| {f['sent']} | {f['lost']} | {f['longest_gap_ms']:.0f} "
+                         f"| {f['session_drops']} | {f['lag_stayed_up']} | {removed} "
+                         f"| {f['recovery_seconds']:.2f} | {f['lost_after_recovery']} |")
+    else:
+        lines.append("No failover was run (`mapslab failover LAB SCENARIO TARGET`).")
+    lines += ["", "## Timeline", "", f"![timeline]({picture.name})", "", "```"]
+    lines += [f"+{e.time - t0:9.3f}s  {e.kind:<16} "
+              + " ".join(f"{k}={v}" for k, v in e.fields.items() if k not in ("last",))
+              for e in timeline.events[:500]]
+    lines += ["```", ""]
+    markdown = out_dir / "report.md"
+    markdown.write_text("\n".join(lines))
+    return markdown

@@ -1,0 +1,105 @@
+"""ExaBGP as the AS8075 speaker of a Microsoft edge router, with the edge agent as its API process."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from emulator.edge.agent import AgentConfig
+from emulator.plan.model import BgpSession, Lag, Node, Plan
+from emulator.runtime.base import Runtime
+
+
+AGENT_API = ["  api {", "    processes [ agent ];", "    neighbor-changes;",
+             "    receive { parsed; update; notification; }", "  }"]
+
+
+def _neighbor(plan: Plan, node: Node, session: BgpSession, extra: list[str]) -> list[str]:
+    """One neighbor block announcing the Microsoft prefixes of the session's family."""
+    mine = "a" if session.a_node == node.name else "b"
+    theirs = "b" if mine == "a" else "a"
+    family = session.family
+    prefixes = [p for p in plan.microsoft_prefixes if (":" in p) == (family == "ipv6")]
+    return [
+        f"neighbor {getattr(session, f'{theirs}_address')} {{",
+        f"  description \"{getattr(session, f'{theirs}_node')} {session.name}\";",
+        f"  router-id {node.router_id};",
+        f"  local-address {getattr(session, f'{mine}_address')};",
+        f"  local-as {getattr(session, f'{mine}_asn')};",
+        f"  peer-as {getattr(session, f'{theirs}_asn')};",
+        f"  hold-time {plan.timers.hold};",
+        "  family {", f"    {family} unicast;", "  }",
+        *extra,
+        "  announce {", f"    {family} {{",
+        *[f"      unicast {p} next-hop self;" for p in prefixes],
+        "    }", "  }", "}", "",
+    ]
+
+
+def render(plan: Plan, node: Node, lag: Lag, agent_config: Path | str,
+           python: str = sys.executable) -> str:
+    """One ExaBGP per interconnect link, so that each link's BGP is gated on its own LAG."""
+    lines = ["process agent {", f"  run {python} -m emulator.edge.agent {agent_config};",
+             "  encoder json;", "}", ""]
+    for session in plan.sessions_of(node.name):
+        if session.b_node == node.name and session.lag == lag.name:
+            lines += _neighbor(plan, node, session, AGENT_API)
+    return "\n".join(lines)
+
+
+def render_internet(plan: Plan, node: Node) -> str:
+    """The edge's sessions to the internet: Microsoft's prefixes, nothing learned from a peer
+    (the page's FAQ: Microsoft does not re-advertise the peer's prefixes)."""
+    lines: list[str] = []
+    for session in plan.sessions_of(node.name):
+        if session.lag is None and session.a_node == node.name:
+            lines += _neighbor(plan, node, session, [])
+    return "\n".join(lines)
+
+
+def _environment(bind: list[str], log: Path) -> dict[str, str]:
+    return {
+        "exabgp_daemon_user": "root",
+        "exabgp_daemon_drop": "false",
+        "exabgp_api_cli": "false",
+        # Listen on the session addresses too, so a restarted peer is accepted at once instead
+        # of waiting out ExaBGP's reconnect back-off.
+        "exabgp_tcp_bind": " ".join(bind),
+        "exabgp_log_destination": str(log),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+
+
+def _spawn(runtime: Runtime, node: Node, d: Path, env: dict[str, str]) -> int:
+    exabgp = str(Path(sys.executable).with_name("exabgp"))
+    pid = runtime.spawn(node.name, [exabgp, "server", str(d / "exabgp.conf")], d / "exabgp.out",
+                        env=env)
+    (d / "exabgp.pid").write_text(f"{pid}\n")
+    return pid
+
+
+def start_internet(runtime: Runtime, plan: Plan, node: Node, d: Path) -> int:
+    (d / "exabgp.conf").write_text(render_internet(plan, node))
+    addresses = [s.a_address for s in plan.sessions_of(node.name)
+                 if s.lag is None and s.a_node == node.name]
+    return _spawn(runtime, node, d, _environment(addresses, d / "exabgp.log"))
+
+
+def local_addresses(plan: Plan, lag: Lag) -> list[str]:
+    return [s.b_address for s in plan.sessions if s.lag == lag.name]
+
+
+def agent_config(plan: Plan, node: Node, lag: Lag, run_dir: str, events_file: str) -> AgentConfig:
+    """What the edge agent of one link needs to know: the peering's registrations and limits."""
+    return AgentConfig(node=node.name, lag=lag.name, routes_file=f"{run_dir}/routes.json",
+                       events_file=events_file, registered_asns=list(plan.registered_asns),
+                       activated_prefixes=list(plan.activated_prefixes),
+                       max_prefix=plan.edge_max_prefix,
+                       peering_file=str(Path(events_file).with_name("peering.json")))
+
+
+def start(runtime: Runtime, plan: Plan, node: Node, lag: Lag, d: Path, events_file: Path) -> int:
+    config = agent_config(plan, node, lag, str(d), str(events_file))
+    (d / "agent.json").write_text(json.dumps(config.__dict__))
+    (d / "exabgp.conf").write_text(render(plan, node, lag, d / "agent.json"))
+    return _spawn(runtime, node, d, _environment(local_addresses(plan, lag), d / "exabgp.log"))

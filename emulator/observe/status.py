@@ -1,0 +1,74 @@
+"""What a user sees of a running lab: LAGs with members, sessions with prefixes, edge verdicts."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from emulator.observe import observers as observe
+from emulator.plan.model import Role
+
+
+@dataclass(frozen=True)
+class Status:
+    lab: str
+    lag_driver: str
+    lags: list[observe.LagObservation]
+    sessions: list[observe.SessionState]
+    microsoft_prefixes: dict[str, dict[str, int]]     # peer router → family → count
+    edges: list[observe.EdgeRoutes]
+
+
+def status(lab) -> Status:
+    plan = lab.plan
+    return Status(
+        plan.lab, lab.driver.name, observe.lags(plan, lab.driver),
+        observe.all_sessions(plan, lab.node_dir),
+        {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
+         for n in plan.nodes_with(Role.PEER_ROUTER)},
+        observe.edge_routes(plan, lab.node_dir))
+
+
+def _members(state) -> str:
+    return ", ".join(f"{m.ifname} {'up' if m.up else 'down'}" for m in state.members)
+
+
+def status_table(s: Status) -> str:
+    out = [f"lab {s.lab}  (LAGs: {s.lag_driver})", "", "LAGs"]
+    out.append(f"  {'link':<12} {'peer side':<22} {'edge side':<22} members")
+    for lag in s.lags:
+        a, b = lag.peer_side, lag.edge_side
+        out.append(f"  {lag.lag:<12} {a.node + ' ' + a.ifname + (' UP' if a.up else ' DOWN'):<22} "
+                   f"{b.node + ' ' + b.ifname + (' UP' if b.up else ' DOWN'):<22} "
+                   f"{a.members_up}/{len(a.members)} ({_members(a)})")
+    out += ["", "BGP sessions (seen from the peer side)"]
+    out.append(f"  {'session':<24} {'node':<10} {'peer':<10} {'address':<20} {'state':<12} pfx")
+    for ses in s.sessions:
+        out.append(f"  {ses.session:<24} {ses.node:<10} {ses.peer_node:<10} {ses.peer_address:<20} "
+                   f"{ses.state:<12} {ses.prefixes_received}")
+    out += ["", "Microsoft prefixes at the peer routers"]
+    for router, counts in s.microsoft_prefixes.items():
+        out.append(f"  {router:<10} ipv4 {counts.get('ipv4', 0)}  ipv6 {counts.get('ipv6', 0)}")
+    out += ["", "Routes received by the Microsoft edge agents (verdicts)"]
+    for edge in s.edges:
+        outcomes = Counter(r["outcome"] for routes in edge.peers.values() for r in routes.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none"
+        out.append(f"  {edge.node:<10} {edge.lag:<12} {len(edge.prefixes())} prefixes: {detail}")
+        for routes in edge.peers.values():
+            for prefix, route in sorted(routes.items()):
+                out.append(f"      {prefix:<22} {route['outcome']:<14} {route['rule']:<16} "
+                           f"{route['reason']}")
+    return "\n".join(out)
+
+
+def status_json(s: Status) -> dict:
+    return {
+        "lab": s.lab,
+        "lag_driver": s.lag_driver,
+        "lags": [{"lag": lag.lag,
+                  "peer_side": {**asdict(lag.peer_side), "up": lag.peer_side.up},
+                  "edge_side": {**asdict(lag.edge_side), "up": lag.edge_side.up}}
+                 for lag in s.lags],
+        "sessions": [asdict(x) for x in s.sessions],
+        "microsoft_prefixes": s.microsoft_prefixes,
+        "edges": [asdict(e) for e in s.edges],
+    }

@@ -1,0 +1,156 @@
+"""LAGs through Open vSwitch's userspace datapath, for kernels without bonding.
+
+One ovsdb-server and ovs-vswitchd per router namespace, each with its own database, run
+directory and control sockets: a shared database would share the LACP system id and OVS would
+report a loopback (IEEE 802.1AX-2014 6.4.14 selection needs distinct system ids).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+from emulator.core import wait
+from emulator.runtime.lag.state import LagState, MemberState
+from emulator.plan.model import Lag, Node
+from emulator.runtime.base import Runtime
+
+SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
+
+
+def bond_port(lag: Lag) -> str:
+    return f"{lag.ifname}b"
+
+
+class OvsLagDriver:
+    name = "openvswitch"
+
+    def __init__(self, runtime: Runtime, node_dir: "callable[[str], Path]"):
+        self.runtime = runtime
+        self.node_dir = node_dir
+
+    def _dir(self, node: str) -> Path:
+        path = self.node_dir(node) / "ovs"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _env(self, node: str) -> dict[str, str]:
+        d = str(self._dir(node))
+        return {"OVS_RUNDIR": d, "OVS_DBDIR": d, "OVS_LOGDIR": d, "OVS_SYSCONFDIR": d}
+
+    def _vsctl(self, node: str, *args: str) -> list[str]:
+        return ["ovs-vsctl", f"--db=unix:{self._dir(node)}/db.sock", "--timeout=10", *args]
+
+    def prepare(self, node: Node, lags: list[Lag]) -> None:
+        """Create the database with every bridge and bond of the node (no daemon yet)."""
+        d = self._dir(node.name)
+        (d / "conf.db").unlink(missing_ok=True)
+        self.runtime.run(node.name, ["ovsdb-tool", "create", f"{d}/conf.db", str(SCHEMA)])
+        self.runtime.run(node.name, ["ovsdb-server", f"{d}/conf.db", f"--remote=punix:{d}/db.sock",
+                                     f"--pidfile={d}/ovsdb.pid", f"--unixctl={d}/ovsdb.ctl",
+                                     f"--log-file={d}/ovsdb.log", "--detach"])
+        args = ["--no-wait", "init"]
+        lacp = node.lacp if node.lacp in ("active", "passive") else "off"
+        for lag in lags:
+            members = [m.a_ifname if node.name == lag.a_node else m.b_ifname for m in lag.members]
+            args += ["--", "add-br", lag.ifname, "--", "set", "bridge", lag.ifname,
+                     "datapath_type=netdev",
+                     "--", "add-bond", lag.ifname, bond_port(lag), *members, f"lacp={lacp}",
+                     # Without LACP, two bonds facing each other must agree on the member:
+                     # active-backup with the same primary on both ends (balance-slb may pick
+                     # different members for broadcasts and drop each other's ARP).
+                     *(["bond_mode=balance-tcp"] if lacp != "off" else
+                       ["bond_mode=active-backup", f"other_config:bond-primary={members[0]}"]),
+                     f"other_config:lacp-time={lag.lacp_rate}",
+                     # A partner without LACP must show as a failure, not as active-backup.
+                     "other_config:lacp-fallback-ab=false"]
+        self.runtime.run(node.name, self._vsctl(node.name, *args))
+
+    def start(self, node: Node, lags: list[Lag]) -> None:
+        """Start ovs-vswitchd; it creates the bridges, then members and addresses are set."""
+        d = self._dir(node.name)
+        self.runtime.run(node.name, ["env", *[f"{k}={v}" for k, v in self._env(node.name).items()],
+                                     "ovs-vswitchd", f"unix:{d}/db.sock", f"--pidfile={d}/vswitchd.pid",
+                                     f"--unixctl={d}/vswitchd.ctl", f"--log-file={d}/vswitchd.log",
+                                     "--detach"])
+        for lag in lags:
+            for member in lag.members:
+                ifname = member.a_ifname if node.name == lag.a_node else member.b_ifname
+                self.runtime.configure(node.name, ifname, arp=False)
+        for lag in lags:
+            v4, v6 = (lag.a_ipv4, lag.a_ipv6) if node.name == lag.a_node else (lag.b_ipv4, lag.b_ipv6)
+            wait.until("daemon_socket",
+                       lambda: self.runtime.run(node.name, ["ip", "link", "show", lag.ifname],
+                                                check=False).returncode,
+                       lambda rc: "" if rc == 0 else f"{lag.ifname} not created by ovs-vswitchd yet")
+            self.runtime.configure(node.name, lag.ifname, [v4, v6])
+
+    def observe(self, node: str, lag: Lag) -> LagState:
+        return self.observe_node(node, [lag])[0]
+
+    def observe_node(self, node: str, lags: list[Lag]) -> list[LagState]:
+        """Every LAG of one router from one `bond/show` and one `lacp/show`."""
+        ctl = f"{self._dir(node)}/vswitchd.ctl"
+        args = [bond_port(lags[0])] if len(lags) == 1 else []
+        bond = subprocess.run(["ovs-appctl", "-t", ctl, "bond/show", *args],
+                              capture_output=True, text=True, timeout=5)
+        lacp = subprocess.run(["ovs-appctl", "-t", ctl, "lacp/show", *args],
+                              capture_output=True, text=True, timeout=5)
+        now = time.time()
+        bonds, lacps = _per_bond(bond.stdout), _per_bond(lacp.stdout)
+        states = []
+        for lag in lags:
+            members = [m.a_ifname if node == lag.a_node else m.b_ifname for m in lag.members]
+            states.append(parse_state(node, lag.ifname, members, bonds.get(bond_port(lag), ""),
+                                      lacps.get(bond_port(lag), ""), now))
+        return states
+
+
+def _per_bond(text: str) -> dict[str, str]:
+    """Split appctl output into its `---- name ----` sections."""
+    sections: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        match = re.match(r"^---- (\S+) ----$", line)
+        if match:
+            current = match.group(1)
+            sections[current] = ""
+        elif current:
+            sections[current] += line + "\n"
+    return sections
+
+
+_MEMBER = re.compile(r"^member (\S+): (enabled|disabled)", re.M)
+
+
+def _lacp_blocks(text: str) -> dict[str, str]:
+    blocks: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        match = re.match(r"^(?:member|slave): (\S+):", line)
+        if match:
+            current = match.group(1)
+            blocks[current] = line + "\n"
+        elif current:
+            blocks[current] += line + "\n"
+    return blocks
+
+
+def parse_state(node: str, ifname: str, members: list[str], bond_show: str, lacp_show: str,
+                observed_at: float) -> LagState:
+    """Turn `ovs-appctl bond/show` and `lacp/show` output into a LagState."""
+    enabled = {m.group(1): m.group(2) == "enabled" for m in _MEMBER.finditer(bond_show)}
+    blocks = _lacp_blocks(lacp_show)
+    states = []
+    for member in members:
+        block = blocks.get(member, "")
+        actor = re.search(r"actor state:([^\n]*)", block)
+        partner = re.search(r"partner state:([^\n]*)", block)
+        actor_bits = actor.group(1).split() if actor else []
+        partner_bits = partner.group(1).split() if partner else []
+        first = block.splitlines()[0] if block else "no LACP state"
+        states.append(MemberState(member, enabled.get(member, False), "collecting" in actor_bits,
+                                  "distributing" in actor_bits, "synchronized" in partner_bits,
+                                  first.split(":", 2)[-1].strip()))
+    return LagState(node, ifname, tuple(states), observed_at)
