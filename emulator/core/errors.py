@@ -79,3 +79,23 @@ class ValidationFailed(MapsLabError):
         self.text = text
         self.errors = errors
         super().__init__(f"{source}: {errors} rule(s) of the MAPS page broken:\n{text}")
+
+
+class WorkflowError(MapsLabError):
+    """A step of the portal's workflow refused: what was asked, why, and what to do."""
+
+
+class FaultError(MapsLabError):
+    pass
+
+
+class ReplayError(MapsLabError):
+    pass
+
+
+class FramingError(MapsLabError, ValueError):
+    """The byte stream is not BGP: a bad marker or a length outside RFC 4271 4.1 bounds."""
+
+
+class UsageError(MapsLabError):
+    """A command-line argument the parser accepted but the command cannot use."""

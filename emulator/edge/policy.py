@@ -17,9 +17,10 @@ import ipaddress
 from dataclasses import dataclass
 from enum import Enum
 
-MICROSOFT_ASN = 8075
-LONGEST_UNACTIVATED_V4 = 24
-MAX_PATH_FOR_LONG = 3
+from emulator.core.page import (LONGEST_IPV4_WITHOUT_ACTIVATION, MAX_AS_PATH_FOR_LONG_PREFIX,
+                                MICROSOFT_ASN)
+from emulator.topology.addresses import Use, asn_use
+
 
 
 class Outcome(str, Enum):
@@ -44,8 +45,8 @@ class EdgePolicy:
 
 
 def is_private_asn(asn: int) -> bool:
-    # RFC 6996: 64512-65534 and 4200000000-4294967294.
-    return 64512 <= asn <= 65534 or 4200000000 <= asn <= 4294967294
+    # RFC 6996 private use, from the validator's AS number table (one source).
+    return asn_use(asn) is Use.PRIVATE
 
 
 def judge(policy: EdgePolicy, prefix: str, as_path: list[int]) -> Verdict:
@@ -57,11 +58,11 @@ def judge(policy: EdgePolicy, prefix: str, as_path: list[int]) -> Verdict:
         return Verdict(prefix, Outcome.REJECTED, "MS-PRIVATE-ASN",
                        f"private ASN {private[0]} in AS path {as_path}")
     network = ipaddress.ip_network(prefix, strict=False)
-    if network.version == 4 and network.prefixlen > LONGEST_UNACTIVATED_V4:
+    if network.version == 4 and network.prefixlen > LONGEST_IPV4_WITHOUT_ACTIVATION:
         if prefix not in policy.activated_prefixes:
             return Verdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
                            f"/{network.prefixlen} is longer than /24 and not activated")
-        if len(as_path) > MAX_PATH_FOR_LONG:
+        if len(as_path) > MAX_AS_PATH_FOR_LONG_PREFIX:
             return Verdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
                            f"activated /{network.prefixlen} with AS path length {len(as_path)} "
                            f"(must be less than four)")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from emulator.core import wait
+from emulator.core.errors import FramingError
 
 BGP_PORT = 179
 MARKER = b"\xff" * 16                  # RFC 4271 4.1
@@ -234,10 +235,6 @@ class OpenMessage:
         asn = next((struct.unpack("!I", v)[0] for c, v in caps
                     if c == CAP_FOUR_OCTET_AS and len(v) == 4), my_as)
         return cls(version, asn, hold, str(ipaddress.IPv4Address(rid)), tuple(caps))
-
-
-class FramingError(ValueError):
-    """The byte stream is not BGP: a bad marker or a length outside RFC 4271 4.1 bounds."""
 
 
 def split(buffer: bytes) -> tuple[list[Message], bytes]:

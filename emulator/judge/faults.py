@@ -23,16 +23,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from emulator.nodes import exabgp, frr
-from emulator.core.errors import MapsLabError, RuntimeUnavailable
+from emulator.core.errors import FaultError, RuntimeUnavailable
 from emulator.plan.model import Lag, Role
 
 SCENARIOS = ("member-down", "member-silent", "lag-down", "peer-router-down", "edge-down",
              "location-down", "lacp-mismatch")
 SLOW_PROTOCOLS = 0x8809
-
-
-class FaultError(MapsLabError):
-    pass
 
 
 @dataclass(frozen=True)

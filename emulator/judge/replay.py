@@ -29,7 +29,7 @@ from emulator.edge.wire import (MALFORMED_ATTRIBUTE_LIST, OPTIONAL_TRANSITIVE,
                               PeerSpeaker, Segment, SpeakerConfig, as_path, as_path_segment,
                               attribute, communities, mp_reach_ipv4, next_hop, nlri, origin,
                               update)
-from emulator.core.errors import MapsLabError, WaitTimeout
+from emulator.core.errors import ReplayError, WaitTimeout
 from emulator.plan.model import BgpSession, Role
 from emulator.runtime.netns import namespace
 
@@ -267,10 +267,6 @@ def marker_prefix(index: int) -> str:
 
 
 # ------------------------------------------------------------------ running it in a lab
-
-class ReplayError(MapsLabError):
-    pass
-
 
 RouteKey = tuple[str, str, str]          # edge node, peer address, prefix
 Routes = dict[RouteKey, dict]

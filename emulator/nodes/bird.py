@@ -1,10 +1,16 @@
-"""BIRD 2 for the exchange: the route server and the member networks."""
+"""BIRD 2 for the exchange: the route server, the member networks and the internet node.
+
+Observed through birdc (BIRD 2 has no JSON output): `show protocols all` per BGP protocol.
+"""
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
+from emulator.nodes.base import ConfigProblem, Host, Neighbor, RouterView, run_quietly
+from emulator.nodes.registry import register
 from emulator.plan.model import BgpSession, Node, Plan, Role
-from emulator.runtime.base import Runtime
 
 
 def _peer_of(session: BgpSession, node: str) -> tuple[str, str, int, str]:
@@ -59,11 +65,108 @@ def render(plan: Plan, node: Node) -> str:
     return "\n".join(lines)
 
 
-def start(runtime: Runtime, plan: Plan, node: Node, d: Path) -> None:
-    (d / "bird.conf").write_text(render(plan, node))
+def start(runtime: Host, plan: Plan, node: Node, d: Path) -> None:
+    """Start BIRD on d/bird.conf (the lab's rendering, or a copy of the user's own file)."""
+    if not (d / "bird.conf").exists():
+        (d / "bird.conf").write_text(render(plan, node))
     runtime.run(node.name, ["bird", "-c", str(d / "bird.conf"), "-s", str(d / "bird.ctl"),
                             "-P", str(d / "bird.pid")])
 
 
 def birdc(d: Path, command: str) -> list[str]:
     return ["birdc", "-s", str(d / "bird.ctl"), command]
+
+
+# `show protocols all`: a header line per protocol, then indented details (BIRD 2.0 doc 4.x).
+_HEADER = re.compile(r"^(\S+)\s+(\S+)\s+\S+\s+(\S+)\s+\S+(?:\s+\S+)?\s*(\S*)\s*$")
+_NEIGHBOR = re.compile(r"^\s+Neighbor address:\s+(\S+)", re.M)
+_NEIGHBOR_AS = re.compile(r"^\s+Neighbor AS:\s+(\d+)", re.M)
+_BGP_STATE = re.compile(r"^\s+BGP state:\s+(\S+)", re.M)
+_ROUTES = re.compile(r"^\s+Routes:\s+(\d+) imported(?:, (\d+) filtered)?", re.M)
+_LIMIT = re.compile(r"^\s+(?:Receive|Import) limit:\s+(\d+)", re.M)
+_CHANNEL = re.compile(r"^\s+Channel (ipv4|ipv6)", re.M)
+
+
+def parse_protocols(node: str, text: str | None, software: str = "bird") -> RouterView:
+    """Every BGP protocol's neighbor, state, counts and limits from `show protocols all`."""
+    if text is None:
+        return RouterView(node, software, (), answered=False)
+    neighbors = []
+    blocks = re.split(r"\n(?=\S)", text)
+    for block in blocks:
+        first = block.splitlines()[0] if block.strip() else ""
+        fields = first.split()
+        if len(fields) < 2 or fields[1] != "BGP":
+            continue
+        address = _NEIGHBOR.search(block)
+        if not address:
+            continue
+        state = _BGP_STATE.search(block)
+        asn = _NEIGHBOR_AS.search(block)
+        imported = [int(m.group(1)) + int(m.group(2) or 0) for m in _ROUTES.finditer(block)]
+        accepted = [int(m.group(1)) for m in _ROUTES.finditer(block)]
+        limits = [int(m.group(1)) for m in _LIMIT.finditer(block)]
+        neighbors.append(Neighbor(
+            address=address.group(1).split("%")[0],
+            state=state.group(1) if state else ("Idle" if "down" in first else "Unknown"),
+            remote_asn=int(asn.group(1)) if asn else None,
+            received=sum(imported) if imported else None,
+            accepted=sum(accepted) if accepted else None,
+            max_prefix=min(limits) if limits else None,
+            families=tuple(_CHANNEL.findall(block))))
+    return RouterView(node, software, tuple(neighbors))
+
+
+# bird -p: "bird: /path/bird.conf:12:3 syntax error, unexpected ..."
+_PARSE_ERROR = re.compile(r"(/[^:\s]+):(\d+):\d+ (.*)")
+
+
+def check_config(path: Path) -> list[ConfigProblem]:
+    """BIRD's own parser: `bird -p -c FILE` parses and exits."""
+    result = subprocess.run(["bird", "-p", "-c", str(path)], capture_output=True, text=True,
+                            timeout=30, stdin=subprocess.DEVNULL)
+    if result.returncode == 0:
+        return []
+    out = (result.stderr + result.stdout).strip()
+    found = _PARSE_ERROR.search(out)
+    if found:
+        return [ConfigProblem(found.group(1), int(found.group(2)), found.group(3).strip())]
+    return [ConfigProblem(str(path), None, out[-400:] or "bird -p failed")]
+
+
+def observe_bird(host: Host, node: Node, d: Path, software: str = "bird") -> RouterView:
+    return parse_protocols(node.name, run_quietly(host, node.name,
+                                                  birdc(d, "show protocols all")), software)
+
+
+_ROUTE = re.compile(r"^([0-9a-f.:]+/\d+)\s", re.M)
+
+
+def bird_routes(host: Host, node: Node, d: Path) -> frozenset[str]:
+    found: set[str] = set()
+    for table in ("master4", "master6"):
+        text = run_quietly(host, node.name, birdc(d, f"show route table {table}"))
+        found |= set(_ROUTE.findall(text or ""))
+    return frozenset(found)
+
+
+@register
+class Bird:
+    software = "bird"
+    roles = frozenset({Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET})
+    config_name = "bird.conf"
+
+    def render(self, plan: Plan, node: Node, d: Path) -> str:
+        return render(plan, node)
+
+    def check_config(self, path: Path) -> list[ConfigProblem]:
+        return check_config(path)
+
+    def start(self, host: Host, plan: Plan, node: Node, d: Path) -> None:
+        start(host, plan, node, d)
+
+    def observe(self, host: Host, node: Node, d: Path) -> RouterView:
+        return observe_bird(host, node, d)
+
+    def routes(self, host: Host, node: Node, d: Path) -> frozenset[str]:
+        return bird_routes(host, node, d)

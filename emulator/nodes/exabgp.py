@@ -7,7 +7,7 @@ from pathlib import Path
 
 from emulator.edge.agent import AgentConfig
 from emulator.plan.model import BgpSession, Lag, Node, Plan
-from emulator.runtime.base import Runtime
+from emulator.nodes.base import Host as Runtime
 
 
 AGENT_API = ["  api {", "    processes [ agent ];", "    neighbor-changes;",

@@ -1,12 +1,18 @@
-"""FRR on the peer routers: bgpd.conf rendering and start-up (zebra, then bgpd)."""
+"""FRR as a peer router: the lab-made bgpd.conf, the syntax check, start-up (zebra, then bgpd)
+and observation through vtysh JSON."""
 from __future__ import annotations
 
+import json
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from emulator.core import wait
-from emulator.plan.model import MICROSOFT_ASN, BgpSession, Node, Plan
-from emulator.runtime.base import Runtime
+from emulator.core.page import MICROSOFT_ASN
+from emulator.nodes.base import ConfigProblem, Host, Neighbor, RouterView, run_quietly
+from emulator.nodes.registry import register
+from emulator.plan.model import BgpSession, Node, Plan, Role
 
 
 def _peer_of(session: BgpSession, node: str) -> tuple[str, int, str]:
@@ -72,9 +78,13 @@ def render_bgpd(plan: Plan, node: Node, log_file: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def start(runtime: Runtime, plan: Plan, node: Node, d: Path) -> None:
-    """Start zebra, wait for its zserv socket (bgpd retries only after 10 s), then bgpd."""
-    (d / "bgpd.conf").write_text(render_bgpd(plan, node, str(d / "bgpd.log")))
+def start(runtime: Host, plan: Plan, node: Node, d: Path) -> None:
+    """Start zebra, wait for its zserv socket (bgpd retries only after 10 s), then bgpd.
+
+    d/bgpd.conf is there already: the lab's rendering or a copy of the user's own file.
+    """
+    if not (d / "bgpd.conf").exists():
+        (d / "bgpd.conf").write_text(render_bgpd(plan, node, str(d / "bgpd.log")))
     (d / "zebra.conf").write_text(f"hostname {node.name}\n")
     shutil.chown(d, "frr", "frr")
     for name in ("bgpd.conf", "zebra.conf"):
@@ -113,3 +123,104 @@ def _private_tmp(d: Path, argv: list[str]) -> list[str]:
 
 def vtysh(d: Path, command: str) -> list[str]:
     return ["vtysh", "--vty_socket", str(d), "-c", command]
+
+
+def parse_neighbors(node: str, text: str | None) -> RouterView:
+    """`show bgp neighbors json` (FRR 8): state, limit and accepted count per neighbor.
+
+    acceptedPrefixCounter is after the import policy; FRR keeps no pre-policy count without
+    soft-reconfiguration inbound, so `received` comes from the summary (pfxRcd) where read.
+    """
+    if text is None:
+        return RouterView(node, "frr", (), answered=False)
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        data = {}
+    found = []
+    for address, info in data.items():
+        if not isinstance(info, dict) or "bgpState" not in info:
+            continue
+        families = info.get("addressFamilyInfo", {}) or {}
+        limits = [f.get("prefixAllowedMax") for f in families.values() if isinstance(f, dict)]
+        accepted = [f.get("acceptedPrefixCounter") for f in families.values() if isinstance(f, dict)]
+        found.append(Neighbor(
+            address=address, state=str(info["bgpState"]),
+            remote_asn=_int(info.get("remoteAs")),
+            received=None,
+            accepted=sum(int(a) for a in accepted if a is not None) if accepted else None,
+            max_prefix=next((int(m) for m in limits if m), None),
+            families=tuple(_FAMILY.get(name, name) for name in families)))
+    return RouterView(node, "frr", tuple(found))
+
+
+def parse_summary_received(text: str | None) -> dict[str, int]:
+    """pfxRcd per neighbor address from `show bgp summary json` (both families)."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    counts: dict[str, int] = {}
+    for family in ("ipv4Unicast", "ipv6Unicast"):
+        for address, peer in (data.get(family, {}) or {}).get("peers", {}).items():
+            counts[address] = counts.get(address, 0) + int(peer.get("pfxRcd", 0) or 0)
+    return counts
+
+
+_FAMILY = {"ipv4Unicast": "ipv4", "ipv6Unicast": "ipv6"}
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)   # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+# vtysh -C: "line 12: % Unknown command: neighbor x remot-as 1" (and similar)
+_VTYSH_LINE = re.compile(r"line (\d+): (.*)")
+
+
+@register
+class Frr:
+    software = "frr"
+    roles = frozenset({Role.PEER_ROUTER})
+    config_name = "bgpd.conf"
+
+    def render(self, plan: Plan, node: Node, d: Path) -> str:
+        return render_bgpd(plan, node, str(d / "bgpd.log"))
+
+    def check_config(self, path: Path) -> list[ConfigProblem]:
+        """FRR's own parser: `vtysh -C -f FILE` (bgpd -C exits 0 on unknown commands)."""
+        result = subprocess.run(["vtysh", "-C", "-f", str(path)], capture_output=True, text=True,
+                                timeout=30, stdin=subprocess.DEVNULL)
+        if result.returncode == 0:
+            return []
+        out = (result.stdout + result.stderr).strip()
+        problems = [ConfigProblem(str(path), int(m.group(1)), m.group(2).strip())
+                    for m in _VTYSH_LINE.finditer(out)]
+        return problems or [ConfigProblem(str(path), None, out[-400:] or "vtysh -C failed")]
+
+    def start(self, host: Host, plan: Plan, node: Node, d: Path) -> None:
+        start(host, plan, node, d)
+
+    def observe(self, host: Host, node: Node, d: Path) -> RouterView:
+        view = parse_neighbors(node.name, run_quietly(host, node.name,
+                                                      vtysh(d, "show bgp neighbors json")))
+        if not view.answered:
+            return view
+        received = parse_summary_received(run_quietly(host, node.name,
+                                                      vtysh(d, "show bgp summary json")))
+        return RouterView(view.node, view.software, tuple(
+            Neighbor(n.address, n.state, n.remote_asn, received.get(n.address), n.accepted,
+                     n.max_prefix, n.families) for n in view.neighbors))
+
+    def routes(self, host: Host, node: Node, d: Path) -> frozenset[str]:
+        found: set[str] = set()
+        for family in ("ipv4", "ipv6"):
+            text = run_quietly(host, node.name, vtysh(d, f"show bgp {family} unicast json"))
+            try:
+                found |= set((json.loads(text or "{}").get("routes") or {}))
+            except ValueError:
+                continue
+        return frozenset(found)

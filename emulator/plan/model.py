@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-MICROSOFT_ASN = 8075
 
 
 class Role(str, Enum):

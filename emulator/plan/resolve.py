@@ -12,7 +12,8 @@ from pathlib import Path
 from emulator.core import names
 from emulator.core.errors import PlanError
 from emulator.topology.intent import Topology
-from emulator.plan.model import (MICROSOFT_ASN, BgpSession, Lag, LagMember, LanPort, Link, Node, Plan,
+from emulator.core.page import MICROSOFT_ASN
+from emulator.plan.model import (BgpSession, Lag, LagMember, LanPort, Link, Node, Plan,
                            Role, Timers)
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "lab"

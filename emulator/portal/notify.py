@@ -20,7 +20,8 @@ from enum import Enum
 from pathlib import Path
 
 from emulator.topology.intent import Topology
-from emulator.plan.model import MICROSOFT_ASN, Plan
+from emulator.core.page import MICROSOFT_ASN
+from emulator.plan.model import Plan
 
 # RFC 2606 2: ".example" is reserved, so no message of the lab can ever reach a real mailbox.
 DOMAIN = "example"

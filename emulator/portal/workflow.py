@@ -48,20 +48,18 @@ from emulator.portal import notify
 from emulator.core import wait
 from emulator.topology import validate as portal
 from emulator.topology.addresses import Use, asn_range
-from emulator.edge.policy import LONGEST_UNACTIVATED_V4, EdgePolicy, judge
-from emulator.core.errors import MapsLabError
+from emulator.core.page import LONGEST_IPV4_WITHOUT_ACTIVATION, MICROSOFT_ASN
+from emulator.core import page
+from emulator.edge.policy import EdgePolicy, judge
+from emulator.core.errors import WorkflowError
 from emulator.topology.intent import Topology
 from emulator.core.labdir import LabDir
 from emulator.topology.loader import load
 from emulator.portal.notify import Milestone, Text
 from emulator.observe.observers import edge_routes
-from emulator.plan.model import MICROSOFT_ASN, Lag, Plan, Role
+from emulator.plan.model import Lag, Plan, Role
 from emulator.plan.resolve import resolve
 from emulator.observe.timeline import Timeline
-
-
-class WorkflowError(MapsLabError):
-    """A step of the portal's workflow refused: what was asked, why, and what to do."""
 
 
 class ConnectionState(str, Enum):
@@ -232,7 +230,7 @@ class PeeringResource:
     peer_asn: int
     contact: str
     created: float
-    kind: str = portal.KIND
+    kind: str = page.KIND
     direct_peering_type: str = DIRECT_PEERING_TYPE
     sku: str = SKU_NAME
     provisioning_state: str = "Succeeded"
@@ -245,7 +243,7 @@ class ConnectionRecord:
     name: str
     connection_state: str
     detail: str = ""
-    session_address_provider: str = portal.SESSION_ADDRESS_PROVIDER
+    session_address_provider: str = page.SESSION_ADDRESS_PROVIDER
     use_for_peering_service: bool = True
 
 
@@ -405,10 +403,10 @@ def review(topo: Topology) -> list[str]:
     """The portal's Review + create validation: what keeps the peering from being deployed."""
     peering = topo.peering
     problems = [f"{label} is {got!r}; MAPS Exchange with Route Server requires {want!r}"
-                for label, got, want in (("Peering type", peering.kind, portal.KIND),
+                for label, got, want in (("Peering type", peering.kind, page.KIND),
                                          ("Microsoft network", peering.microsoft_network,
-                                          portal.MICROSOFT_NETWORK),
-                                         ("SKU", peering.sku, portal.SKU)) if got != want]
+                                          page.MICROSOFT_NETWORK),
+                                         ("SKU", peering.sku, page.SKU)) if got != want]
     special = asn_range(peering.peer_asn)
     if peering.peer_asn == MICROSOFT_ASN or (special is not None
                                              and special.use in (Use.PRIVATE, Use.RESERVED)):
@@ -416,7 +414,7 @@ def review(topo: Topology) -> list[str]:
     if not topo.connections:
         problems.append("the peering has no connection: it needs at least one")
     for conn in topo.connections:
-        if conn.session_address_provider != portal.SESSION_ADDRESS_PROVIDER:
+        if conn.session_address_provider != page.SESSION_ADDRESS_PROVIDER:
             problems.append(f"connection {conn.name}: Session Address Provider is "
                             f"{conn.session_address_provider!r}, must be 'Peer'")
         if not conn.use_for_peering_service:
@@ -602,7 +600,7 @@ def activate_prefix(labdir: LabDir, plan: Plan, prefix: str, key: str) -> Activa
             Milestone.PREFIX_ACTIVATED, network, activated.activated, notify.prefix_activated(
                 name, network, origin.asn, origin.announcer, registration.name,
                 activated.prefix_validation_state, activated.learned_type,
-                parsed.version == 4 and parsed.prefixlen > LONGEST_UNACTIVATED_V4))])
+                parsed.version == 4 and parsed.prefixlen > LONGEST_IPV4_WITHOUT_ACTIVATION))])
         _write(labdir, state)
         return activated
 

@@ -205,11 +205,3 @@ def by_id(rule_id: str) -> Rule:
             return rule
     raise KeyError(rule_id)
 
-# The page's "safe limit of 400-500" for the max prefix count towards Microsoft.
-MAX_PREFIX_MINIMUM = 400
-# The page's FAQ: "What is the minimum link speed for an interconnect? 10 Gbps."
-MIN_LINK_SPEED_GBPS = 10
-# "For activated prefixes smaller than /24 the AS path must be less than four"; the page's
-# "smaller" means longer prefixes (smaller subnets, as its question "</24" says), IPv4 only.
-LONGEST_IPV4_WITHOUT_ACTIVATION = 24
-MAX_AS_PATH_FOR_LONG_PREFIX = 3

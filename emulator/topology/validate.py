@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.core.page import (KIND, LONGEST_IPV4_WITHOUT_ACTIVATION, MAX_AS_PATH_FOR_LONG_PREFIX,
+                                MAX_PREFIX_MINIMUM, MICROSOFT_ASN, MICROSOFT_NETWORK,
+                                MIN_LINK_SPEED_GBPS, SESSION_ADDRESS_PROVIDER, SKU)
 from emulator.topology import addresses as bogons
 from emulator.topology import rules
 from emulator.topology.addresses import Use
@@ -21,11 +24,6 @@ from emulator.topology.intent import Prefix, Topology
 from emulator.topology.loader import Loc, line_at, yaml_path
 from emulator.topology.rules import Rule, Severity
 
-MICROSOFT_ASN = 8075
-KIND = "Direct"
-MICROSOFT_NETWORK = "AS8075 (with exchange route server)"
-SKU = "Premium Free"
-SESSION_ADDRESS_PROVIDER = "Peer"
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ def announcements(topo: Topology) -> tuple[Announcement, ...]:
 
 def _is_long_ipv4(prefix: str) -> bool:
     network = ipaddress.ip_network(prefix)
-    return network.version == 4 and network.prefixlen > rules.LONGEST_IPV4_WITHOUT_ACTIVATION
+    return network.version == 4 and network.prefixlen > LONGEST_IPV4_WITHOUT_ACTIVATION
 
 
 def _plural(count: int, noun: str) -> str:
@@ -206,12 +204,12 @@ def _as_paths(topo: Topology) -> Iterator[_Hit]:
         if not ann.prefix.activated:
             yield _Hit(rules.LONG_PREFIX_ACTIVATED, ann.loc + ("activated",),
                        f"{ann.prefix.prefix} is longer than "
-                       f"/{rules.LONGEST_IPV4_WITHOUT_ACTIVATION} and not activated: "
+                       f"/{LONGEST_IPV4_WITHOUT_ACTIVATION} and not activated: "
                        f"Microsoft rejects it")
-        elif len(ann.path) > rules.MAX_AS_PATH_FOR_LONG_PREFIX:
+        elif len(ann.path) > MAX_AS_PATH_FOR_LONG_PREFIX:
             # The peer's and the member's own ASNs are always there; only prepends can go.
             own = len(ann.path) - len(ann.prefix.as_path_prepend)
-            spare = rules.MAX_AS_PATH_FOR_LONG_PREFIX - own
+            spare = MAX_AS_PATH_FOR_LONG_PREFIX - own
             yield _Hit(rules.AS_PATH_LENGTH, ann.loc + ("as-path-prepend",),
                        f"activated {ann.prefix.prefix} reaches Microsoft with AS path "
                        f"{list(ann.path)}, {len(ann.path)} ASNs",
@@ -266,7 +264,7 @@ def _bandwidth(topo: Topology) -> Iterator[_Hit]:
     reference = next((c for c in topo.connections if c.role == "primary"), None)
     for i, conn in enumerate(topo.connections):
         lag = conn.lag
-        if lag.member_speed_gbps < rules.MIN_LINK_SPEED_GBPS:
+        if lag.member_speed_gbps < MIN_LINK_SPEED_GBPS:
             yield _Hit(rules.LINK_SPEED, ("connections", i, "lag", "member-speed-gbps"),
                        f"connection {conn.name}: LAG members of {lag.member_speed_gbps} Gbps")
         capacity = lag.members * lag.member_speed_gbps
@@ -298,10 +296,10 @@ def _routers(topo: Topology) -> Iterator[_Hit]:
         if router.max_prefix is None:
             yield _Hit(rules.MAX_PREFIX_SET, loc,
                        f"peer router {router.name} sets no max-prefix towards Microsoft")
-        elif router.max_prefix < rules.MAX_PREFIX_MINIMUM:
+        elif router.max_prefix < MAX_PREFIX_MINIMUM:
             yield _Hit(rules.MAX_PREFIX_HEADROOM, loc + ("max-prefix",),
                        f"peer router {router.name}: max-prefix {router.max_prefix} is under "
-                       f"{rules.MAX_PREFIX_MINIMUM}")
+                       f"{MAX_PREFIX_MINIMUM}")
 
 
 def _portal(topo: Topology) -> Iterator[_Hit]:

@@ -5,7 +5,8 @@ import pytest
 
 from emulator.core.errors import PlanError
 from emulator.topology.loader import load
-from emulator.plan.model import MICROSOFT_ASN, Role
+from emulator.core.page import MICROSOFT_ASN
+from emulator.plan.model import Role
 from emulator.plan.resolve import load_prefix_set, resolve
 from tests.conftest import ROOT
 
