@@ -408,7 +408,7 @@ def _frr(lab, session: BgpSession, *commands: str) -> None:
 
 
 def _peer_side_state(lab, session: BgpSession) -> str:
-    for state in observe.frr_sessions(lab.plan, session.a_node, lab.node_dir(session.a_node)):
+    for state in observe.node_sessions(lab.plan, session.a_node, lab.node_dir(session.a_node)):
         if state.session == session.name:
             return state.state
     return "Unknown"

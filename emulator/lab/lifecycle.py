@@ -19,7 +19,8 @@ from pathlib import Path
 from emulator.observe import observers as observe
 from emulator.core import wait
 from emulator.portal import workflow
-from emulator.nodes import bird, exabgp, frr
+from emulator.nodes import config as node_config
+from emulator.nodes import exabgp, preflight, registry
 from emulator.core.errors import LabStateError, RuntimeUnavailable, ValidationFailed, WaitTimeout
 from emulator.runtime.lag import select
 from emulator.runtime.lag.bond import BondLagDriver
@@ -28,7 +29,7 @@ from emulator.core.labdir import LabDir, LabState
 from emulator.topology.loader import load, load_with_lines
 from emulator.topology.validate import render_text, validate
 from emulator.plan.model import Node, Plan, Role
-from emulator.plan.resolve import resolve
+from emulator.plan.resolve import recorded_plan, resolve
 from emulator.runtime.netns import (NetnsRuntime, destroy_namespaces, lab_namespaces, namespace,
                                     namespace_pids)
 
@@ -77,7 +78,7 @@ def open_lab(name: str) -> Lab:
     """Attach to a running lab from its recorded state."""
     labdir = LabDir(name)
     state = labdir.read_state()
-    plan = resolve(load(labdir.path / "topology.yaml"))
+    plan = recorded_plan(labdir)
     runtime = NetnsRuntime(plan.lab)
     return Lab(plan, labdir, runtime, _driver(state.lag_driver, runtime, labdir))
 
@@ -121,6 +122,7 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
         progress(f"[{time.monotonic() - started:6.2f}s] {text}")
 
     topo, lines = load_with_lines(topology)
+    preflight.check(topo, lines, topology)
     report = validate(topo, lines)
     if not report.ok and not validate_rules:
         step(f"{len(report.errors)} rule(s) of the MAPS page broken; building anyway")
@@ -130,7 +132,7 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
     if report.warnings:
         step(f"{len(report.warnings)} warning(s) from `mapslab validate` (e.g. documentation "
              f"ASNs or prefixes standing in for public ones)")
-    plan = resolve(topo)
+    plan = resolve(topo, Path(topology).resolve().parent)
     missing = missing_tools()
     if missing:
         raise RuntimeUnavailable("missing on this host: " + ", ".join(missing)
@@ -204,10 +206,9 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
 
     def start_daemon(node: Node) -> None:
         d = labdir.node(node.name)
-        if node.role is Role.PEER_ROUTER:
-            frr.start(runtime, plan, node, d)
-        elif node.role in (Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET):
-            bird.start(runtime, plan, node, d)
+        if node.role in (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET):
+            node_config.install(plan, node, d)
+            registry.kind_of(node).start(runtime, plan, node, d)
         elif node.role is Role.EDGE and plan.links_of(node.name):
             (d / "internet").mkdir(exist_ok=True)
             exabgp.start_internet(runtime, plan, node, d / "internet")
@@ -217,7 +218,8 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
         edges = [pool.submit(edge_automation, lab, lag) for lag in plan.lags]
         for future in daemons:
             future.result()
-        step("FRR on peer routers, BIRD on the route server and members")
+        step(f"{_programs(plan, Role.PEER_ROUTER)} on peer routers, "
+             f"{_programs(plan, Role.ROUTE_SERVER, Role.MEMBER)} on the route server and members")
         down_lags = {lag.name for lag, future in zip(plan.lags, edges) if future.result() is None}
     if down_lags:
         lab.degraded += [f"LAG {name} did not come up within the lacp_setup budget "
@@ -236,6 +238,13 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     wait_prefixes(lab, skip_lags=down_lags)
     step("Microsoft prefixes at every peer router; exchange prefixes at every edge")
     return lab
+
+
+def _programs(plan: Plan, *roles: Role) -> str:
+    """The router programs that play these roles, by their own names (FRR, BIRD, ...)."""
+    titles = dict.fromkeys(getattr(registry.kind_of(n), "title", n.software)
+                           for n in plan.nodes if n.role in roles)
+    return "/".join(titles)
 
 
 def _lag_of(plan: Plan, session: str) -> str | None:

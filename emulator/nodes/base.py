@@ -81,6 +81,7 @@ class NodeKind(Protocol):
     """A router program (or the exchange LAN) as the lab drives it."""
 
     software: ClassVar[str]                 # the topology's `software:` value
+    title: ClassVar[str]                    # the program's own name, as users write it
     roles: ClassVar[frozenset[Role]]        # the roles this program can play
     config_name: ClassVar[str]              # its main configuration file, in the node's directory
 

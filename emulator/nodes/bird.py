@@ -142,10 +142,10 @@ def observe_bird(host: Host, node: Node, d: Path, software: str = "bird") -> Rou
 _ROUTE = re.compile(r"^([0-9a-f.:]+/\d+)\s", re.M)
 
 
-def bird_routes(host: Host, node: Node, d: Path) -> frozenset[str]:
+def bird_routes(host: Host, node: str, d: Path) -> frozenset[str]:
     found: set[str] = set()
     for table in ("master4", "master6"):
-        text = run_quietly(host, node.name, birdc(d, f"show route table {table}"))
+        text = run_quietly(host, node, birdc(d, f"show route table {table}"))
         found |= set(_ROUTE.findall(text or ""))
     return frozenset(found)
 
@@ -153,6 +153,7 @@ def bird_routes(host: Host, node: Node, d: Path) -> frozenset[str]:
 @register
 class Bird:
     software = "bird"
+    title = "BIRD"
     roles = frozenset({Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET})
     config_name = "bird.conf"
 
@@ -169,4 +170,4 @@ class Bird:
         return observe_bird(host, node, d)
 
     def routes(self, host: Host, node: Node, d: Path) -> frozenset[str]:
-        return bird_routes(host, node, d)
+        return bird_routes(host, node.name, d)

@@ -184,6 +184,7 @@ _VTYSH_LINE = re.compile(r"line (\d+): (.*)")
 @register
 class Frr:
     software = "frr"
+    title = "FRR"
     roles = frozenset({Role.PEER_ROUTER})
     config_name = "bgpd.conf"
 

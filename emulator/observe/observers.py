@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emulator.nodes import bird, frr
+from emulator.nodes import bird, registry
+from emulator.nodes.base import Host, RouterView, far_end
 from emulator.runtime.lag.state import LagState
 from emulator.plan.model import BgpSession, Plan, Role
 
@@ -45,87 +46,49 @@ class EdgeRoutes:
         return {p for routes in self.peers.values() for p in routes}
 
 
-VTYSH_TIMEOUT = 3.0      # a hung bgpd must not hang `status` or `check`
+class LocalHost:
+    """Runs read-only commands on this machine: the programs' control sockets are files in the
+    lab's directory, reachable from outside the nodes' namespaces."""
+
+    def run(self, node: str, argv, check: bool = True, timeout: float = 30.0):
+        return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, check=False)
+
+    def spawn(self, node, argv, log, env=None) -> int:
+        raise NotImplementedError("observers only read")
 
 
-class NotAnswering(dict):
-    """What a daemon that did not answer in time gave: nothing, marked as such."""
+LOCAL = LocalHost()
+# The roles whose BGP sessions the lab reads from the router program itself.
+OBSERVED_ROLES = (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET)
 
 
-def _vtysh_json(d: Path, command: str) -> dict:
-    try:
-        result = subprocess.run(frr.vtysh(d, command), capture_output=True, text=True,
-                                timeout=VTYSH_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return NotAnswering()
-    try:
-        return json.loads(result.stdout) if result.returncode == 0 else {}
-    except ValueError:
-        return {}
+def router_view(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> RouterView:
+    """One read of a router program's neighbors, through its own interface."""
+    spec = plan.node(node)
+    return registry.kind_of(spec).observe(host, spec, d)
 
 
-def frr_sessions(plan: Plan, node: str, d: Path) -> list[SessionState]:
-    summary = _vtysh_json(d, "show bgp summary json")
+def node_sessions(plan: Plan, node: str, d: Path, host: Host = LOCAL,
+                  view: RouterView | None = None) -> list[SessionState]:
+    """The node's planned sessions as its router program reports them."""
+    view = view if view is not None else router_view(plan, node, d, host)
     now = time.time()
-    peers: dict[str, dict] = {}
-    for key in ("ipv4Unicast", "ipv6Unicast"):
-        peers.update(summary.get(key, {}).get("peers", {}))
     states = []
     for session in plan.sessions_of(node):
-        address, peer_node = _far_end(session, node)
-        peer = peers.get(address, {})
-        if isinstance(summary, NotAnswering):
-            state = "NotAnswering"      # bgpd did not answer within VTYSH_TIMEOUT
+        address, peer_node, _ = far_end(session, node)
+        neighbor = view.neighbor(address)
+        if not view.answered:
+            state = "NotAnswering"      # the program did not answer within OBSERVE_TIMEOUT
+        elif neighbor is None:
+            state = "Idle" if view.neighbors else "Unknown"
         else:
-            state = peer.get("state", "Unknown" if not summary else "Idle")
+            state = neighbor.state
+        count = 0 if neighbor is None else (neighbor.received if neighbor.received is not None
+                                            else neighbor.accepted or 0)
         states.append(SessionState(session.name, session.family, node, peer_node, address,
-                                   state,
-                                   int(peer.get("pfxRcd", 0) or 0), session.interconnect, now))
+                                   state, int(count or 0), session.interconnect, now))
     return states
-
-
-_BIRD_PROTO = re.compile(r"^(\S+)\s+BGP\s+\S+\s+(\S+)\s+\S+\s*(\S*)", re.M)
-
-
-def bird_sessions(plan: Plan, node: str, d: Path) -> list[SessionState]:
-    try:
-        result = subprocess.run(bird.birdc(d, "show protocols"), capture_output=True, text=True,
-                                timeout=VTYSH_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        result = subprocess.CompletedProcess([], 1, "", "")
-    now = time.time()
-    found = {m.group(1): (m.group(2), m.group(3)) for m in _BIRD_PROTO.finditer(result.stdout)}
-    states = []
-    for session in plan.sessions_of(node):
-        address, peer_node = _far_end(session, node)
-        proto = bird.protocol_name(peer_node, session.family)
-        status, info = found.get(proto, ("down", "Unknown"))
-        state = info if status == "up" else (info or "Idle")
-        states.append(SessionState(session.name, session.family, node, peer_node, address,
-                                   state, 0, session.interconnect, now))
-    return states
-
-
-def _far_end(session: BgpSession, node: str) -> tuple[str, str]:
-    if session.a_node == node:
-        return session.b_address, session.b_node
-    return session.a_address, session.a_node
-
-
-_BIRD_ROUTE = re.compile(r"^([0-9a-f.:]+/\d+)\s", re.M)
-
-
-def bird_prefixes(d: Path) -> set[str]:
-    """The prefixes in a BIRD speaker's tables (both families)."""
-    found: set[str] = set()
-    for table in ("master4", "master6"):
-        try:
-            result = subprocess.run(bird.birdc(d, f"show route table {table}"),
-                                    capture_output=True, text=True, timeout=VTYSH_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            continue
-        found |= set(_BIRD_ROUTE.findall(result.stdout))
-    return found
 
 
 def edge_routes(plan: Plan, node_dir) -> list[EdgeRoutes]:
@@ -141,26 +104,31 @@ def edge_routes(plan: Plan, node_dir) -> list[EdgeRoutes]:
     return found
 
 
-def all_sessions(plan: Plan, node_dir) -> list[SessionState]:
-    """Sessions as the peer side sees them (FRR on peer routers, BIRD on members)."""
+def all_sessions(plan: Plan, node_dir, host: Host = LOCAL) -> list[SessionState]:
+    """Sessions as the peer side sees them (peer routers, members, the internet node)."""
     states: list[SessionState] = []
     for node in plan.nodes:
-        if node.role is Role.PEER_ROUTER:
-            states += frr_sessions(plan, node.name, node_dir(node.name))
-        elif node.role in (Role.MEMBER, Role.INTERNET):
-            states += bird_sessions(plan, node.name, node_dir(node.name))
+        if node.role in (Role.PEER_ROUTER, Role.MEMBER, Role.INTERNET):
+            states += node_sessions(plan, node.name, node_dir(node.name), host)
     return states
 
 
-def microsoft_prefix_count(plan: Plan, node: str, d: Path) -> dict[str, int]:
+def node_routes(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> frozenset[str]:
+    """Every prefix in a router program's BGP table."""
+    spec = plan.node(node)
+    return registry.kind_of(spec).routes(host, spec, d)
+
+
+def bird_prefixes(d: Path) -> set[str]:
+    """The prefixes in a BIRD speaker's tables (both families)."""
+    return set(bird.bird_routes(LOCAL, "", d))
+
+
+def microsoft_prefix_count(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> dict[str, int]:
     """How many of the Microsoft prefixes the peer router holds, per family."""
-    counts = {}
-    wanted = set(plan.microsoft_prefixes)
-    for family in ("ipv4", "ipv6"):
-        table = _vtysh_json(d, f"show bgp {family} unicast json")
-        routes = table.get("routes", {})
-        counts[family] = sum(1 for prefix in routes if prefix in wanted)
-    return counts
+    held = node_routes(plan, node, d, host) & set(plan.microsoft_prefixes)
+    v6 = sum(1 for p in held if ":" in p)
+    return {"ipv4": len(held) - v6, "ipv6": v6}
 
 
 @dataclass(frozen=True)

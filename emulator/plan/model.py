@@ -23,7 +23,7 @@ class Role(str, Enum):
 class Node:
     name: str
     role: Role
-    software: str            # frr | bird | exabgp | bridge
+    software: str            # a node kind of emulator.nodes.registry: frr, bird, exabgp, ...
     asn: int | None
     router_id: str | None
     location: str | None = None
@@ -31,6 +31,7 @@ class Node:
     max_prefix: int | None = None
     announces: tuple[str, ...] = ()   # prefixes this node originates
     endpoints: tuple[str, ...] = ()   # host addresses (with /32 or /128) on its loopback
+    config: str | None = None         # the user's own configuration file (absolute), if any
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from emulator.core import names
 from emulator.core.errors import PlanError
-from emulator.topology.intent import Topology
+from emulator.core.labdir import LabDir
 from emulator.core.page import MICROSOFT_ASN
+from emulator.topology.intent import Topology
+from emulator.topology.loader import load
 from emulator.plan.model import (BgpSession, Lag, LagMember, LanPort, Link, Node, Plan,
                            Role, Timers)
 
@@ -79,7 +81,16 @@ def _bare(address: str) -> str:
     return address.split("/", 1)[0]
 
 
-def resolve(topo: Topology) -> Plan:
+def config_path(config: str | None, base_dir: Path | None) -> str | None:
+    """A node's own configuration file, relative to the topology file's folder."""
+    if config is None:
+        return None
+    path = Path(config)
+    return str(path if path.is_absolute() or base_dir is None else (base_dir / path).resolve())
+
+
+def resolve(topo: Topology, base_dir: Path | None = None) -> Plan:
+    """The lab plan; base_dir is the topology file's folder (for `config:` paths)."""
     nodes: list[Node] = []
     taken_v4 = {link.ipv4 for c in topo.connections for link in c.links if link.ipv4}
     taken_v6 = {link.ipv6 for c in topo.connections for link in c.links if link.ipv6}
@@ -100,16 +111,19 @@ def resolve(topo: Topology) -> Plan:
     lan_address = {p.node: p for p in lan_ports}
 
     rs = topo.exchange.route_server
-    nodes.append(Node(rs.name, Role.ROUTE_SERVER, rs.software, rs.asn, _bare(lan_address[rs.name].ipv4)))
+    nodes.append(Node(rs.name, Role.ROUTE_SERVER, rs.software, rs.asn,
+                      _bare(lan_address[rs.name].ipv4), config=config_path(rs.config, base_dir)))
     for router in topo.routers:
         nodes.append(Node(router.name, Role.PEER_ROUTER, router.software, topo.peering.peer_asn,
                           _bare(lan_address[router.name].ipv4), router.location, router.lacp,
-                          router.max_prefix, peer_prefixes, _endpoints(peer_prefixes)))
+                          router.max_prefix, peer_prefixes, _endpoints(peer_prefixes),
+                          config_path(router.config, base_dir)))
     for member in topo.exchange.members:
-        nodes.append(Node(member.name, Role.MEMBER, "bird", member.asn,
+        nodes.append(Node(member.name, Role.MEMBER, member.software, member.asn,
                           _bare(lan_address[member.name].ipv4),
                           announces=tuple(p.prefix for p in member.prefixes),
-                          endpoints=_endpoints(tuple(p.prefix for p in member.prefixes))))
+                          endpoints=_endpoints(tuple(p.prefix for p in member.prefixes)),
+                          config=config_path(member.config, base_dir)))
     for loc_index, location in enumerate(topo.locations):
         for index in range(1, EDGES_PER_LOCATION + 1):
             nodes.append(Node(edge_name(location.name, index), Role.EDGE, "exabgp", MICROSOFT_ASN,
@@ -212,3 +226,10 @@ def _check_names(nodes: list[Node], lags: list[Lag], ports: list[LanPort],
         problem = names.ifname_problem(ifname)
         if problem:
             raise PlanError(problem)
+
+
+def recorded_plan(labdir: LabDir) -> Plan:
+    """The plan of a running lab, from the copy of its topology kept in its directory; `config:`
+    paths stay relative to where the topology file was when the lab was built."""
+    state = labdir.read_state()
+    return resolve(load(labdir.path / "topology.yaml"), Path(state.topology).parent)

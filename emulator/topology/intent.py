@@ -40,6 +40,10 @@ def _name(value: str) -> str:
 
 
 Asn = Field(ge=0, le=4294967295)
+# A router program's name (emulator.nodes.registry decides which exist, for which role).
+SOFTWARE_NAME = r"^[a-z][a-z0-9-]{0,31}$"
+# The user's own configuration file, relative to the topology file; the lab never rewrites it.
+ConfigFile = Field(default=None, min_length=1, max_length=4096)
 
 
 class Prefix(Model):
@@ -60,6 +64,8 @@ class Member(Model):
     name: str
     asn: int = Asn
     prefixes: list[Prefix] = []
+    software: str = Field(default="bird", pattern=SOFTWARE_NAME)
+    config: str | None = ConfigFile
 
     check = field_validator("name")(_name)
 
@@ -67,7 +73,8 @@ class Member(Model):
 class RouteServer(Model):
     name: str = "rs"
     asn: int = Asn
-    software: Literal["bird"] = "bird"
+    software: str = Field(default="bird", pattern=SOFTWARE_NAME)
+    config: str | None = ConfigFile
 
     check = field_validator("name")(_name)
 
@@ -88,7 +95,8 @@ class Router(Model):
 
     name: str
     location: str
-    software: Literal["frr"] = "frr"
+    software: str = Field(default="frr", pattern=SOFTWARE_NAME)
+    config: str | None = ConfigFile
     lacp: Literal["active", "passive", "off"] = "active"
     max_prefix: int | None = Field(default=None, ge=1)
     stateful_firewall: bool = False
