@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from emulator.core import names
-from emulator.core.errors import MapsLabError, TopologyError, ValidationFailed
+from emulator.core.errors import (MapsLabError, NoSuchLab, TopologyError, UsageError,
+                                  ValidationFailed)
 
 
 def _progress(line: str) -> None:
@@ -22,8 +23,21 @@ def _progress(line: str) -> None:
 def _lab_name(value: str) -> str:
     problem = names.lab_name_problem(value)
     if problem:
-        raise argparse.ArgumentTypeError(problem)
+        raise UsageError(problem)
     return value
+
+
+def _positive(kind: type, name: str):
+    """An argparse type: a number greater than zero, or a usage error naming the argument."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{name} must be greater than 0, not {text}")
+        return value
+    return parse
 
 
 def _lab_of(topology_or_name: str) -> str:
@@ -229,38 +243,42 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_asn_register(args: argparse.Namespace) -> int:
-    from emulator.portal import workflow
-    labdir, plan = workflow.attach(_lab_of(args.lab))
-    registered = workflow.register_asn(labdir, plan, args.name, args.asn)
-    workflow.settle(labdir, plan)
+    from emulator.cli import portal_views
+    from emulator.portal import registration
+    labdir, plan = portal_views.attach(_lab_of(args.lab))
+    registered = registration.register_asn(labdir, plan, args.name, args.asn)
+    registration.wait_edges_judged(labdir, plan)
     print(f"registered AS{registered.asn} as {registered.name}; peering service prefix key: "
           f"{registered.peering_service_prefix_key}")
     return 0
 
 
 def cmd_prefix_activate(args: argparse.Namespace) -> int:
-    from emulator.portal import workflow
-    labdir, plan = workflow.attach(_lab_of(args.lab))
-    activated = workflow.activate_prefix(labdir, plan, args.prefix, args.key)
-    workflow.settle(labdir, plan)
+    from emulator.cli import portal_views
+    from emulator.portal import registration
+    labdir, plan = portal_views.attach(_lab_of(args.lab))
+    activated = registration.activate_prefix(labdir, plan, args.prefix, args.key)
+    registration.wait_edges_judged(labdir, plan)
     print(f"activated {activated.prefix} (origin AS{activated.origin_asn}): "
           f"{activated.prefix_validation_state}")
     return 0
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from emulator.portal import workflow
+    from emulator.cli import portal_views
     from emulator.core.labdir import LabDir
+    from emulator.portal import store
     labdir = LabDir(_lab_of(args.lab))
     labdir.read_state()
-    print(workflow.render_events(workflow.events(labdir)), end="")
+    print(portal_views.render_events(store.events(labdir)), end="")
     return 0
 
 
 def cmd_peering(args: argparse.Namespace) -> int:
-    from emulator.portal import workflow
-    labdir, plan = workflow.attach(_lab_of(args.lab))
-    print(workflow.render_status(*workflow.status(labdir, plan)), end="")
+    from emulator.cli import portal_views
+    from emulator.portal import provisioning
+    labdir, plan = portal_views.attach(_lab_of(args.lab))
+    print(portal_views.render_status(*provisioning.status(labdir, plan)), end="")
     return 0
 
 
@@ -277,7 +295,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_capture(args: argparse.Namespace) -> int:
     from emulator.observe.capture import capture
+    from emulator.core.labdir import LabDir
     lab = _lab_of(args.lab)
+    LabDir(lab).read_state()
     out = Path(args.out or f"{lab}-{args.node}-{args.iface}.pcap")
     found = capture(lab, args.node, args.iface, out, args.count, args.seconds, args.filter)
     print(f"wrote {found.path}: {found.packets} packets")
@@ -287,7 +307,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
 def cmd_timeline(args: argparse.Namespace) -> int:
     from emulator.core.labdir import LabDir
     from emulator.observe.timeline import Timeline
-    timeline = Timeline.read(LabDir(_lab_of(args.lab)))
+    labdir = LabDir(_lab_of(args.lab))
+    labdir.read_state()
+    timeline = Timeline.read(labdir)
     for event in timeline.events:
         fields = " ".join(f"{k}={v}" for k, v in event.fields.items())
         print(f"+{event.time - timeline.start:9.3f}s  {event.kind:<16} {fields}")
@@ -350,9 +372,10 @@ def parser() -> argparse.ArgumentParser:
         _lab_arg(p)
         p.add_argument("scenario", choices=SCENARIOS)
         p.add_argument("target", help="a LAG (sea-1-a), a router (sea-pr1) or a location (sea)")
-        p.add_argument("--member", type=int, default=1, help="LAG member, for member scenarios")
+        p.add_argument("--member", type=_positive(int, "--member"), default=1, help="LAG member, for member scenarios")
         if name == "failover":
-            p.add_argument("--rate", type=float, default=100.0, help="probe packets per second")
+            p.add_argument("--rate", type=_positive(float, "--rate"), default=100.0,
+                           help="probe packets per second")
         p.set_defaults(func=func)
     p = sub.add_parser("recover", help="undo every injected fault and wait until all is back")
     _lab_arg(p)
@@ -361,8 +384,8 @@ def parser() -> argparse.ArgumentParser:
     _lab_arg(p)
     p.add_argument("--family", choices=("ipv4", "ipv6"), default="ipv4")
     p.add_argument("--member", help="the member whose endpoint sends (default: the first)")
-    p.add_argument("--count", type=int, default=500)
-    p.add_argument("--rate", type=float, default=100.0)
+    p.add_argument("--count", type=_positive(int, "--count"), default=500)
+    p.add_argument("--rate", type=_positive(float, "--rate"), default=100.0)
     p.set_defaults(func=cmd_probe)
     p = sub.add_parser("asn", help="registered ASNs of the peering")
     asn = p.add_subparsers(dest="asn_command", required=True)
@@ -389,7 +412,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="report", help="directory to write into (default: report/)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("generate", help="write a topology with N locations (for scale tests)")
-    p.add_argument("locations", type=int)
+    p.add_argument("locations", type=_positive(int, "locations"))
     p.add_argument("--name", default="gen", help="lab name (default: gen)")
     p.add_argument("--out", help="file to write (default: standard output)")
     p.set_defaults(func=cmd_generate)
@@ -398,8 +421,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("node")
     p.add_argument("iface")
     p.add_argument("--out", help="pcap file (default: LAB-NODE-IFACE.pcap)")
-    p.add_argument("--count", type=int, default=1000, help="stop after N packets")
-    p.add_argument("--seconds", type=float, default=10.0, help="stop after S seconds")
+    p.add_argument("--count", type=_positive(int, "--count"), default=1000,
+                   help="stop after N packets")
+    p.add_argument("--seconds", type=_positive(float, "--seconds"), default=10.0,
+                   help="stop after S seconds")
     p.add_argument("--filter", default="", help="a pcap filter, e.g. 'ether proto 0x8809'")
     p.set_defaults(func=cmd_capture)
     p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
@@ -425,9 +450,20 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationFailed as exc:
         print(exc.text, file=sys.stderr, end="")
         return 2
+    except (UsageError, NoSuchLab) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except MapsLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        # A file or folder named on the command line cannot be read or written.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error:{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

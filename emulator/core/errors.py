@@ -6,6 +6,7 @@ MapsLabError
 ├── PlanError            the intent cannot be turned into a lab plan (names, address pools)
 ├── RuntimeUnavailable   a tool or kernel feature the lab needs is missing on this host
 ├── LabStateError        a lab of that name already runs, or its state cannot be read
+│   └── NoSuchLab        no lab of that name is up (a bad argument: the CLI exits 2)
 ├── CommandFailed        a command run inside a node failed (argv, exit code, stderr)
 ├── ValidationFailed     the topology breaks rules of the page (the rendered report)
 ├── WorkflowError        a portal step refused (emulator.portal.workflow), e.g. registering too early
@@ -54,6 +55,10 @@ class LabStateError(MapsLabError):
     pass
 
 
+class NoSuchLab(LabStateError):
+    pass
+
+
 class CommandFailed(MapsLabError):
     def __init__(self, argv: list[str], returncode: int, stderr: str):
         self.argv = argv
@@ -97,5 +102,5 @@ class FramingError(MapsLabError, ValueError):
     """The byte stream is not BGP: a bad marker or a length outside RFC 4271 4.1 bounds."""
 
 
-class UsageError(MapsLabError):
+class UsageError(MapsLabError, ValueError):
     """A command-line argument the parser accepted but the command cannot use."""

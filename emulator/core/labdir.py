@@ -12,7 +12,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from emulator.core.errors import LabStateError
+from emulator.core import events
+from emulator.core.errors import LabStateError, NoSuchLab
 
 RUN_ROOT = Path(os.environ.get("MAPSLAB_RUN_DIR", "/run/mapslab"))
 
@@ -60,16 +61,14 @@ class LabDir:
         try:
             return LabState(**json.loads(self.state_file.read_text()))
         except FileNotFoundError:
-            raise LabStateError(f"no lab named {self.lab!r} is up (no {self.state_file})") from None
+            raise NoSuchLab(f"no lab named {self.lab!r} is up (no {self.state_file})") from None
         except (ValueError, TypeError) as exc:
             raise LabStateError(f"cannot read {self.state_file}: {exc}") from None
 
-    def event(self, kind: str, **fields: object) -> None:
+    def event(self, kind: events.EventKind, **fields: object) -> events.Event:
         """Append one timestamped event to the lab's timeline."""
         self.path.mkdir(parents=True, exist_ok=True)
-        record = {"time": time.time(), "kind": kind, **fields}
-        with open(self.events_file, "a") as out:
-            out.write(json.dumps(record) + "\n")
+        return events.append(self.events_file, kind, **fields)
 
     def events(self) -> list[dict[str, object]]:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import yaml
 
 from emulator.core import names
+from emulator.core.errors import UsageError
 from emulator.topology.intent import (BgpTimers, Connection, Exchange, Lag, Link, Location, Member,
                              Microsoft, Peering, Prefix, RegisteredAsn, RouteServer, Router,
                              Topology)
@@ -42,10 +43,10 @@ def location_names(count: int) -> list[tuple[str, str]]:
 def topology(locations: int, name: str) -> Topology:
     """The typed topology of a peering with one connection at each of `locations` locations."""
     if not 1 <= locations <= MAX_LOCATIONS:
-        raise ValueError(f"locations must be 1-{MAX_LOCATIONS}, not {locations}")
+        raise UsageError(f"locations must be 1-{MAX_LOCATIONS}, not {locations}")
     problem = names.lab_name_problem(name)
     if problem:
-        raise ValueError(problem)
+        raise UsageError(problem)
     sites = location_names(locations)
     routers, connections = [], []
     for index, (site, _) in enumerate(sites):

@@ -1,0 +1,41 @@
+"""Bad arguments end in one clear message and exit 2, never in a traceback."""
+from __future__ import annotations
+
+import pytest
+
+from emulator.cli.main import main
+
+BAD = [
+    (["generate", "0"], "greater than 0"),
+    (["generate", "-3"], "greater than 0"),
+    (["generate", "many"], "must be a number"),
+    (["generate", "100000"], "locations must be 1-64"),
+    (["generate", "2", "--name", "BAD_NAME"], "lab name 'BAD_NAME'"),
+    (["status", "bad name"], "lab name 'bad name'"),
+    (["down", "../etc"], "lab name '../etc'"),
+    (["timeline", "nolabhere"], "no lab named 'nolabhere'"),
+    (["status", "nolabhere"], "no lab named 'nolabhere'"),
+    (["events", "nolabhere"], "no lab named 'nolabhere'"),
+    (["capture", "nolabhere", "x", "y"], "no lab named 'nolabhere'"),
+    (["capture", "nolabhere", "x", "y", "--count", "0"], "greater than 0"),
+    (["probe", "nolabhere", "--rate", "0"], "greater than 0"),
+    (["probe", "nolabhere", "--count", "-1"], "greater than 0"),
+    (["fail", "nolabhere", "lag-down", "x", "--member", "0"], "greater than 0"),
+    (["validate", "/nonexistent/topology.yaml"], "cannot read the file"),
+    (["up", "/nonexistent/topology.yaml"], "cannot read the file"),
+    (["render", "--runtime", "containerlab", "topologies/seattle.yaml", "/proc/not/here"],
+     "/proc/not"),
+]
+
+
+@pytest.mark.parametrize("argv,says", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_argument_exits_2_with_a_message(argv, says, capsys, monkeypatch):
+    monkeypatch.chdir(__import__("pathlib").Path(__file__).resolve().parents[2])
+    try:
+        code = main(argv)
+    except SystemExit as exc:       # argparse's own usage errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert says in err
+    assert "Traceback" not in err
