@@ -7,9 +7,14 @@ import os
 import sys
 from pathlib import Path
 
+from emulator.cli import contract_cmd
 from emulator.core import names
 from emulator.core.errors import (MapsLabError, NoSuchLab, TopologyError, UsageError,
                                   ValidationFailed)
+
+
+# Commands that live in modules of their own: each has add_parser(subparsers).
+_COMMAND_MODULES = (contract_cmd,)
 
 
 def _progress(line: str) -> None:
@@ -189,22 +194,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_fail(args: argparse.Namespace) -> int:
-    from emulator.judge import faults
+    from emulator.judge import scenarios
     from emulator.lab import lifecycle as lab
     with lab.attached(_lab_of(args.lab)) as running:
-        fault = faults.inject(running, args.scenario, args.target, args.member)
+        fault = scenarios.inject(running, args.scenario, args.target, args.member)
+    on_member = scenarios.get(fault.scenario).target_kind is scenarios.TargetKind.MEMBER
     print(f"injected {fault.scenario} on {fault.target}"
-          + (f" member {fault.member}" if fault.scenario in faults.SCENARIOS[:3] else "")
+          + (f" member {fault.member}" if on_member else "")
           + f"; `mapslab recover {running.plan.lab}` undoes it")
     return 0
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    from emulator.judge import faults
-    from emulator.judge import harness
+    from emulator.judge import harness, scenarios
     from emulator.lab import lifecycle as lab
     with lab.attached(_lab_of(args.lab)) as running:
-        undone = faults.recover(running)
+        undone = scenarios.recover(running)
         harness.settle(running)
     print(f"recovered {len(undone)} fault(s); every LAG, session and prefix is back")
     return 0
@@ -364,13 +369,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--against", metavar="OLD", help="also report changes of immutable fields")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_validate)
-    from emulator.judge.faults import SCENARIOS
+    from emulator.judge import scenarios
     for name, func, helptext in (("fail", cmd_fail, "inject a fault"),
                                  ("failover", cmd_failover,
                                   "inject a fault under traffic, measure, recover, judge")):
         p = sub.add_parser(name, help=helptext)
         _lab_arg(p)
-        p.add_argument("scenario", choices=SCENARIOS)
+        p.add_argument("scenario", choices=scenarios.names())
         p.add_argument("target", help="a LAG (sea-1-a), a router (sea-pr1) or a location (sea)")
         p.add_argument("--member", type=_positive(int, "--member"), default=1, help="LAG member, for member scenarios")
         if name == "failover":
@@ -430,6 +435,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
     _lab_arg(p)
     p.set_defaults(func=cmd_timeline)
+    for module in _COMMAND_MODULES:
+        module.add_parser(sub)
     return top
 
 
