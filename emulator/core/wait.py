@@ -22,6 +22,8 @@ BUDGETS: dict[str, float] = {
     "ebgp_session": 45.0,      # every BGP session Established
     "prefixes": 30.0,          # routes propagated to where they are expected
     "process_exit": 5.0,       # a signalled process is gone
+    # A negative check ("nothing leaked") must keep holding this long after convergence.
+    "negative_window": 3.0,
 }
 INTERVAL = 0.05
 
@@ -43,6 +45,19 @@ def until(budget: str, observe: Callable[[], T], diff: Callable[[T], str],
             raise WaitTimeout(budget, limit, last, difference)
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
         interval = min(interval * 1.5, 0.5)
+
+
+def during(budget: str, observe: Callable[[], T], seconds: float | None = None,
+           interval: float = 0.5) -> list[T]:
+    """Observe for the whole budget (at least once); every observation, in order. For checks
+    that something never happens: one look could fall in a quiet moment."""
+    limit = BUDGETS[budget] if seconds is None else seconds
+    deadline = time.monotonic() + limit
+    seen = [observe()]
+    while time.monotonic() < deadline:
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        seen.append(observe())
+    return seen
 
 
 def subset_diff(expected: object, actual: object, path: str = "") -> list[str]:

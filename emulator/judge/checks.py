@@ -6,23 +6,18 @@
   peer-prefixes       every edge agent received every prefix the exchange side announces
   no-readvertisement  the internet hears Microsoft's prefixes, never the peer's
   peer-devices        no stateful firewall, no rate limiting on the peer routers
+  and the checks of the peer's own routers (emulator.judge.router_checks): max-prefix,
+  both-families, no-leak-to-microsoft
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from emulator.observe import observers as observe
 from emulator.plan.model import Role
+from emulator.judge.router_checks import ROUTER_CHECKS
+from emulator.judge.verdict import Verdict
 from emulator.observe.timeline import Timeline
-
-
-@dataclass(frozen=True)
-class Verdict:
-    check: str
-    passed: bool
-    summary: str
-    evidence: tuple[str, ...] = ()
 
 
 def lag_before_bgp(lab) -> Verdict:
@@ -31,10 +26,8 @@ def lag_before_bgp(lab) -> Verdict:
     t0 = timeline.start
     evidence, bad = [], []
     for lag in lab.plan.lags:
-        ups = [e for e in timeline.session_changes(lag.name) if e.get("state") == "up"]
-        first_lag_up = next((e.time for e in timeline.events if e.get("lag") == lag.name and (
-            e.kind == "lag-up" or (e.kind == "lag-state" and e.get("side") == "edge"
-                                   and e.get("up")))), None)
+        ups = timeline.sessions_established(lag.name)
+        first_lag_up = timeline.first_lag_up(lag.name)
         if not ups:
             bad.append(f"{lag.name}: no session of this link reached Established"
                        + ("" if first_lag_up else "; the LAG never came up"))
@@ -132,6 +125,7 @@ CHECKS: dict[str, Callable[..., Verdict]] = {
     "peer-prefixes": peer_prefixes,
     "no-readvertisement": no_readvertisement,
     "peer-devices": peer_devices,
+    **ROUTER_CHECKS,
 }
 
 

@@ -48,3 +48,11 @@ def test_contract_json_and_write_config(tmp_path, capsys):
 def test_unknown_node_is_a_usage_error(capsys):
     assert main(["contract", str(ROOT / "topologies" / "seattle.yaml"), "nope"]) == 2
     assert "no node 'nope'" in capsys.readouterr().err
+
+
+def test_registry_finds_every_kind_even_after_one_was_imported_directly():
+    import emulator.nodes.bird  # noqa: F401  (registers BIRD on import)
+    from emulator.nodes import registry
+    from emulator.plan.model import Role
+    assert {"frr", "bird"} <= set(registry.softwares(Role.PEER_ROUTER)) | {"frr"}
+    assert "frr" in registry.softwares(Role.PEER_ROUTER)
