@@ -9,8 +9,8 @@ MapsLabError
 │   └── NoSuchLab        no lab of that name is up (a bad argument: the CLI exits 2)
 ├── CommandFailed        a command run inside a node failed (argv, exit code, stderr)
 ├── ValidationFailed     the topology breaks rules of the page (the rendered report)
-├── WorkflowError        a portal step refused (emulator.portal.workflow), e.g. registering too early
-├── FaultError           a fault cannot be injected as asked (emulator.judge.faults)
+├── WorkflowError        a portal step refused (emulator.portal), e.g. registering too early
+├── FaultError           a fault cannot be injected as asked (emulator.judge.scenarios)
 └── WaitTimeout          a named wait budget ran out (last observed state and a diff)
 """
 from __future__ import annotations

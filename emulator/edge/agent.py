@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from emulator.core import events
+from emulator.core.events import EventKind
 from emulator.edge.fib import Fib, KernelFib, NoFib
 from emulator.edge.policy import EdgePolicy, Outcome, judge
 
@@ -114,7 +116,7 @@ class EdgeAgent:
                     route.update(outcome=verdict.outcome.value, rule=verdict.rule,
                                  reason=verdict.reason)
                     self._program(prefix, route["next_hop"], verdict.outcome)
-            self.event("policy-reloaded", registered_asns=sorted(policy.registered_asns),
+            self.event(EventKind.POLICY_RELOADED, registered_asns=sorted(policy.registered_asns),
                        activated_prefixes=sorted(policy.activated_prefixes), changed=changed)
             self.save()
         return True
@@ -125,11 +127,9 @@ class EdgeAgent:
         else:
             self.fib.remove(prefix)
 
-    def event(self, kind: str, **fields: object) -> None:
-        record = {"time": time.time(), "kind": kind, "node": self.config.node,
-                  "lag": self.config.lag, **fields}
-        with open(self.config.events_file, "a") as out:
-            out.write(json.dumps(record) + "\n")
+    def event(self, kind: EventKind, **fields: object) -> None:
+        events.append(self.config.events_file, kind, node=self.config.node,
+                      lag=self.config.lag, **fields)
 
     def save(self) -> None:
         tmp = self.config.routes_file + ".tmp"
@@ -147,7 +147,7 @@ class EdgeAgent:
         peer = neighbor.get("address", {}).get("peer", "?")
         if kind == "state":
             state = neighbor.get("state")
-            self.event("bgp-state", peer=peer, state=state,
+            self.event(EventKind.BGP_STATE, peer=peer, state=state,
                        peer_asn=neighbor.get("asn", {}).get("peer"))
             if state in ("down", "connected"):
                 for prefix in self.rib.pop(peer, {}):
@@ -162,7 +162,7 @@ class EdgeAgent:
             if update:
                 self.update(peer, update)
         elif kind == "notification":
-            self.event("bgp-notification", peer=peer,
+            self.event(EventKind.BGP_NOTIFICATION, peer=peer,
                        notification=neighbor.get("message", {}).get("notification"))
 
     def update(self, peer: str, update: dict[str, Any]) -> None:
@@ -178,7 +178,7 @@ class EdgeAgent:
             # or "discard" (the attribute was dropped and the route kept).
             announced = [r.get("nlri") for by_hop in update.get("announce", {}).values()
                          for routes in by_hop.values() for r in routes]
-            self.event("bgp-malformed", peer=peer, handling=attributes["error"],
+            self.event(EventKind.BGP_MALFORMED, peer=peer, handling=attributes["error"],
                        prefixes=sorted(set(withdrawn + announced)), by="exabgp")
         path = as_path(attributes)
         for family, by_nexthop in update.get("announce", {}).items():
@@ -195,7 +195,7 @@ class EdgeAgent:
                     if reason:
                         if table.pop(prefix, None) is not None:
                             self.fib.remove(prefix)
-                        self.event("bgp-malformed", peer=peer, handling="treat-as-withdraw",
+                        self.event(EventKind.BGP_MALFORMED, peer=peer, handling="treat-as-withdraw",
                                    prefixes=[prefix], reason=reason, by="agent")
                         continue
                     verdict = judge(self.policy, prefix, path)
@@ -209,7 +209,7 @@ class EdgeAgent:
             self.torn_down.add(peer)
             self.commands.write(f"neighbor {peer} teardown 1\n")
             self.commands.flush()
-            self.event("max-prefix", peer=peer, count=counted, limit=self.config.max_prefix)
+            self.event(EventKind.MAX_PREFIX, peer=peer, count=counted, limit=self.config.max_prefix)
         self.save()
 
 

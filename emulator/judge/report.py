@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from emulator.core.events import EventKind
 from emulator.judge import checks
 from emulator.judge import harness
-from emulator.observe.timeline import Timeline
+from emulator.observe.timeline import Span, Timeline
 
 
 @dataclass(frozen=True)
@@ -24,23 +25,15 @@ def rows(lab, timeline: Timeline, end: float) -> list[Row]:
     t0 = timeline.start
     found: list[Row] = []
     for lag in lab.plan.lags:
-        # The monitor's edge-side LAG state, preceded by the edge automation's first sighting.
-        spans = [(s, e, bool(up)) for s, e, up in timeline.intervals(
-            "lag-state", "lag", lag.name,
-            lambda e: bool(e.get("up")) if e.get("side") == "edge" else None, end)
-            if up is not None]
-        first_up = next((e.time for e in timeline.of("lag-up", lag=lag.name)), None)
-        if first_up is not None and (not spans or first_up < spans[0][0]):
-            spans.insert(0, (first_up, spans[0][0] if spans else end, True))
-        found.append(Row(f"LAG {lag.name}", tuple((s - t0, e - t0, up) for s, e, up in spans)))
+        found.append(Row(f"LAG {lag.name}", _relative(timeline.lag_spans(lag.name, end), t0)))
         for session in [s for s in lab.plan.sessions if s.lag == lag.name]:
-            changes = [e for e in timeline.session_changes(lag.name) if e.get("peer") == session.a_address]
-            spans_s: list[tuple[float, float, bool]] = []
-            for change, following in zip(changes, changes[1:] + [None]):
-                stop = following.time if following else end
-                spans_s.append((change.time - t0, stop - t0, change.get("state") == "up"))
-            found.append(Row(f"BGP {session.name}", tuple(spans_s)))
+            spans = timeline.session_spans(lag.name, session.a_address, end)
+            found.append(Row(f"BGP {session.name}", _relative(spans, t0)))
     return found
+
+
+def _relative(spans: list[Span], t0: float) -> tuple[Span, ...]:
+    return tuple((start - t0, stop - t0, up) for start, stop, up in spans)
 
 
 def draw(lab, timeline: Timeline, failovers: list[dict], path: Path) -> None:
@@ -67,8 +60,8 @@ def draw(lab, timeline: Timeline, failovers: list[dict], path: Path) -> None:
             ax.annotate(f"{entry['lost']} lost, {entry['longest_gap_ms']:.0f} ms",
                         (stop, loss_row), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=7)
-    faults = timeline.of("fault")
-    recovers = timeline.of("recover")
+    faults = timeline.of(EventKind.FAULT)
+    recovers = timeline.of(EventKind.RECOVER)
     for fault in faults:
         stop = next((r.time for r in recovers if r.time >= fault.time), end)
         ax.axvspan(fault.time - t0, stop - t0, color="#9e9e9e", alpha=0.25)

@@ -18,13 +18,14 @@ from pathlib import Path
 
 from emulator.observe import observers as observe
 from emulator.core import wait
-from emulator.portal import workflow
+from emulator.portal import turnup as portal
 from emulator.nodes import config as node_config
 from emulator.nodes import exabgp, preflight, registry
 from emulator.core.errors import LabStateError, RuntimeUnavailable, ValidationFailed, WaitTimeout
 from emulator.runtime.lag import select
 from emulator.runtime.lag.bond import BondLagDriver
 from emulator.runtime.lag.ovs import OvsLagDriver
+from emulator.core.events import EventKind
 from emulator.core.labdir import LabDir, LabState
 from emulator.topology.loader import load, load_with_lines
 from emulator.topology.validate import render_text, validate
@@ -144,15 +145,15 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
     state = LabState(plan.lab, str(Path(topology).resolve()), "netns",
                      [namespace(plan.lab, n.name) for n in plan.nodes])
     labdir.write_state(state)
-    labdir.event("lab-created", lab=plan.lab)
+    labdir.event(EventKind.LAB_CREATED, lab=plan.lab)
     shutil.copyfile(topology, labdir.path / "topology.yaml")
     runtime = NetnsRuntime(plan.lab)
     try:
         # The portal's peering exists (and nothing is registered) before any edge starts.
-        workflow.create(labdir, topo, validate_rules=validate_rules)
+        portal.create(labdir, topo, validate_rules=validate_rules)
         lab = _build(plan, labdir, state, runtime, step)
         start_monitor(lab)
-        result = workflow.turn_up(labdir, plan, topo, turnup)
+        result = portal.turn_up(labdir, plan, topo, turnup)
         lab.degraded += list(result.problems)
         step(result.summary())
     except BaseException:
@@ -200,7 +201,7 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
         list(pool.map(lambda n: driver.prepare(n, list(plan.lags_of(n.name))), lag_nodes))
         list(pool.map(lambda n: driver.start(n, list(plan.lags_of(n.name))), lag_nodes))
     step(f"{len(plan.lags)} LAGs configured ({state.lag_driver}, LACP)")
-    workflow.ports_configured(labdir, plan)
+    portal.ports_configured(labdir, plan)
 
     lab = Lab(plan, labdir, runtime, driver)
 
@@ -272,15 +273,15 @@ def edge_automation(lab: Lab, lag) -> int | None:
             seen = wait.until("lacp_setup", lambda: lab.driver.observe(lag.b_node, lag),
                               lambda s: "" if s.up else _lag_diff(s))
         except WaitTimeout as exc:
-            lab.dir.event("lag-timeout", node=lag.b_node, lag=lag.name, last=exc.diff)
+            lab.dir.event(EventKind.LAG_TIMEOUT, node=lag.b_node, lag=lag.name, last=exc.diff)
             return None
-        lab.dir.event("lag-up", node=lag.b_node, lag=lag.name, members_up=seen.members_up,
+        lab.dir.event(EventKind.LAG_UP, node=lag.b_node, lag=lag.name, members_up=seen.members_up,
                       observed=seen.observed_at)
     d = lab.node_dir(lag.b_node) / lag.ifname
     d.mkdir(parents=True, exist_ok=True)
     pid = exabgp.start(lab.runtime, lab.plan, lab.plan.node(lag.b_node), lag, d,
                        lab.dir.events_file)
-    lab.dir.event("bgp-configured", node=lag.b_node, lag=lag.name,
+    lab.dir.event(EventKind.BGP_CONFIGURED, node=lag.b_node, lag=lag.name,
                   waited_for_lacp=lab.plan.edge_waits_for_lacp)
     return pid
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
+from emulator.core.events import EventKind
 from emulator.observe import observers as observe
 
 INTERVAL = 0.3
@@ -24,12 +25,12 @@ def interval(lab) -> float:
     return max(INTERVAL, SECONDS_PER_READ * 2 * len(routers))
 
 
-def snapshot(lab) -> dict[tuple[str, ...], dict[str, object]]:
+def snapshot(lab) -> dict[tuple[EventKind, str, str], dict[str, object]]:
     """The state worth a timeline entry, keyed by what it describes."""
-    state: dict[tuple[str, ...], dict[str, object]] = {}
+    state: dict[tuple[EventKind, str, str], dict[str, object]] = {}
     for obs in observe.lags(lab.plan, lab.driver):
         for side, lag_state in (("peer", obs.peer_side), ("edge", obs.edge_side)):
-            state[("lag-state", obs.lag, side)] = {
+            state[(EventKind.LAG_STATE, obs.lag, side)] = {
                 "lag": obs.lag, "side": side, "node": lag_state.node, "up": lag_state.up,
                 "members_up": lag_state.members_up}
     return state
@@ -38,7 +39,7 @@ def snapshot(lab) -> dict[tuple[str, ...], dict[str, object]]:
 def run(name: str, max_seconds: float = 7 * 24 * 3600) -> int:
     from emulator.lab.lifecycle import open_lab
     lab = open_lab(name)
-    last: dict[tuple[str, ...], dict[str, object]] = {}
+    last: dict[tuple[EventKind, str, str], dict[str, object]] = {}
     deadline = time.monotonic() + max_seconds
     pause = interval(lab)
     while lab.dir.exists() and time.monotonic() < deadline:
@@ -46,7 +47,7 @@ def run(name: str, max_seconds: float = 7 * 24 * 3600) -> int:
         try:
             current = snapshot(lab)
         except Exception as exc:           # a daemon gone mid-read: record, keep watching
-            lab.dir.event("monitor-error", error=str(exc)[:200])
+            lab.dir.event(EventKind.MONITOR_ERROR, error=str(exc)[:200])
             current = last
         for key, value in current.items():
             if last.get(key) != value:

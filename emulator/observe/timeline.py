@@ -1,17 +1,22 @@
-"""The lab's timeline read back: events in order, and per link the LAG and session states over time."""
+"""The lab's timeline read back: typed events in order, and per link the LAG and session states.
+
+This is the one place that decides from the events whether a LAG was up at a time (the edge
+automation's `lag-up`, then the monitor's edge-side `lag-state`) and whether a session was
+Established (the edge agent's `bgp-state`); checks, the report and the portal ask it.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from emulator.core.errors import LabStateError
+from emulator.core.events import Event, EventKind
 
-@dataclass(frozen=True)
-class Event:
-    time: float
-    kind: str
-    fields: dict[str, object]
+if TYPE_CHECKING:
+    from emulator.core.labdir import LabDir
 
-    def get(self, key: str, default: object = None) -> object:
-        return self.fields.get(key, default)
+Span = tuple[float, float, bool]        # (start, end, up) in Unix time
 
 
 @dataclass(frozen=True)
@@ -19,51 +24,86 @@ class Timeline:
     events: tuple[Event, ...]
 
     @classmethod
-    def read(cls, labdir) -> "Timeline":
-        records = sorted(labdir.events(), key=lambda e: float(e["time"]))
-        return cls(tuple(Event(float(r.pop("time")), str(r.pop("kind")), r) for r in records))
+    def read(cls, labdir: LabDir) -> Timeline:
+        found = []
+        for number, record in enumerate(labdir.events(), 1):
+            try:
+                found.append(Event.parse(record))
+            except ValueError as exc:
+                raise LabStateError(f"{labdir.events_file}: event {number}: {exc}") from None
+        return cls(tuple(sorted(found, key=lambda e: e.time)))
 
     @property
     def start(self) -> float:
         return self.events[0].time if self.events else 0.0
 
-    def of(self, kind: str, **match: object) -> list[Event]:
+    def of(self, kind: EventKind | str, **match: object) -> list[Event]:
         return [e for e in self.events if e.kind == kind
                 and all(e.get(k) == v for k, v in match.items())]
+
+    # ---- LAGs ----
+
+    @staticmethod
+    def _lag_state(event: Event, lag: str) -> bool | None:
+        """What one event says about the LAG on the edge side: up, down, or nothing."""
+        if event.get("lag") != lag:
+            return None
+        if event.kind is EventKind.LAG_UP:
+            return True
+        if event.kind is EventKind.LAG_STATE and event.get("side") == "edge":
+            return bool(event.get("up"))
+        return None
+
+    def _lag_states(self, lag: str) -> list[tuple[float, bool]]:
+        return [(e.time, up) for e in self.events if (up := self._lag_state(e, lag)) is not None]
 
     def lag_up_at(self, lag: str, when: float) -> bool | None:
         """Was the LAG up (edge side) at `when`? None if nothing was known yet."""
         known: bool | None = None
-        for event in self.events:
-            if event.time > when:
+        for at, up in self._lag_states(lag):
+            if at > when:
                 break
-            if event.kind == "lag-up" and event.get("lag") == lag:
-                known = True
-            elif event.kind == "lag-state" and event.get("lag") == lag and event.get("side") == "edge":
-                known = bool(event.get("up"))
+            known = up
         return known
+
+    def first_lag_up(self, lag: str) -> float | None:
+        """When the LAG was first seen up (edge side); None if never."""
+        return next((at for at, up in self._lag_states(lag) if up), None)
+
+    def lag_spans(self, lag: str, end: float) -> list[Span]:
+        """The LAG's up and down spans (edge side) from its first known state until `end`."""
+        return _spans(self._lag_states(lag), end)
+
+    # ---- BGP sessions (edge side, from the edge agents) ----
 
     def session_changes(self, lag: str) -> list[Event]:
         """Edge-side BGP state changes of the link's sessions (from the edge agent)."""
-        return self.of("bgp-state", lag=lag)
+        return self.of(EventKind.BGP_STATE, lag=lag)
 
-    def intervals(self, kind: str, key: str, value: str, up: object,
-                  end: float) -> list[tuple[float, float, bool]]:
-        """(start, end, is_up) spans of one state variable, for plotting."""
-        spans: list[tuple[float, float, bool]] = []
-        state, since = None, self.start
-        for event in self.events:
-            if event.kind != kind or event.get(key) != value:
-                continue
-            now_up = up(event)
-            if now_up is None:          # an event of this kind that the caller does not follow
-                continue
-            if state is not None and now_up != state:
-                spans.append((since, event.time, state))
-                since = event.time
-            elif state is None:
-                since = event.time
-            state = now_up
-        if state is not None:
-            spans.append((since, end, state))
-        return spans
+    def sessions_established(self, lag: str) -> list[Event]:
+        """Every time one of the link's sessions reached Established."""
+        return [e for e in self.session_changes(lag) if e.get("state") == "up"]
+
+    def session_drops(self, since: float) -> list[Event]:
+        """Every session that went down at or after `since`, on any link."""
+        return [e for e in self.of(EventKind.BGP_STATE, state="down") if e.time >= since]
+
+    def session_spans(self, lag: str, peer: str, end: float) -> list[Span]:
+        """One session's up and down spans, the session named by its peer-side address."""
+        return _spans([(e.time, e.get("state") == "up") for e in self.session_changes(lag)
+                       if e.get("peer") == peer], end)
+
+
+def _spans(states: Iterable[tuple[float, bool]], end: float) -> list[Span]:
+    """(start, end, up) spans of a state known at the given times, one span per change."""
+    spans: list[Span] = []
+    current: tuple[float, bool] | None = None
+    for at, up in states:
+        if current is None:
+            current = (at, up)
+        elif up != current[1]:
+            spans.append((current[0], at, current[1]))
+            current = (at, up)
+    if current is not None:
+        spans.append((current[0], end, current[1]))
+    return spans

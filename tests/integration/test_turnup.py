@@ -16,7 +16,10 @@ import yaml
 from emulator.lab import lifecycle as lab_module
 from emulator.observe import observers as observe
 from emulator.core import wait
-from emulator.portal import workflow
+from emulator.portal import store, turnup
+from emulator.portal.registration import activate_prefix, register_asn, wait_edges_judged
+from emulator.portal.state import ConnectionState
+from emulator.core.errors import WorkflowError
 from emulator.core.labdir import LabDir
 from emulator.topology.loader import load
 from emulator.portal.notify import Milestone
@@ -86,9 +89,9 @@ def test_manual_turnup_from_an_empty_lab_to_an_optimized_slash_25(tmp_path, fres
     labdir = LabDir(name)
 
     # Create and deploy the peering before any edge starts: nothing registered yet.
-    workflow.create(labdir, topo)
-    with pytest.raises(workflow.WorkflowError) as refused:
-        workflow.register_asn(labdir, plan, "fabrikam-voice", 64501)
+    turnup.create(labdir, topo)
+    with pytest.raises(WorkflowError) as refused:
+        register_asn(labdir, plan, "fabrikam-voice", 64501)
     assert "no connection of peering contoso-ix-seattle is Active yet (connection sea-1: " \
            "PendingApproval" in str(refused.value)
     assert "allows registration only once a connection is Active" in str(refused.value)
@@ -100,26 +103,26 @@ def test_manual_turnup_from_an_empty_lab_to_an_optimized_slash_25(tmp_path, fres
                                            "sea-ms2": ("rejected", "MS-LONG-PREFIX")}
         assert {o for o, _ in verdicts(running, SHORT).values()} == {"not-optimized"}
 
-        result = workflow.turn_up(labdir, plan, topo, "manual")
-        assert [c.state for c in result.connections] == [workflow.ConnectionState.ACTIVE]
+        result = turnup.turn_up(labdir, plan, topo, "manual")
+        assert [c.state for c in result.connections] == [ConnectionState.ACTIVE]
         assert result.problems == () and result.state.registrations == ()
 
-        registration = workflow.register_asn(labdir, plan, "fabrikam-voice", 64501)
+        registration = register_asn(labdir, plan, "fabrikam-voice", 64501)
         key = registration.peering_service_prefix_key
-        workflow.settle(labdir, plan)
+        wait_edges_judged(labdir, plan)
         assert {o for o, _ in verdicts(running, SHORT).values()} == {"optimized"}
         assert verdicts(running, LONG) == {"sea-ms1": ("rejected", "MS-LONG-PREFIX"),
                                            "sea-ms2": ("rejected", "MS-LONG-PREFIX")}
 
-        contoso = workflow.register_asn(labdir, plan, "contoso-ix", 64500)
-        with pytest.raises(workflow.WorkflowError, match="wrong peering service prefix key"):
-            workflow.activate_prefix(labdir, plan, LONG, contoso.peering_service_prefix_key)
-        workflow.activate_prefix(labdir, plan, LONG, key)
+        contoso = register_asn(labdir, plan, "contoso-ix", 64500)
+        with pytest.raises(WorkflowError, match="wrong peering service prefix key"):
+            activate_prefix(labdir, plan, LONG, contoso.peering_service_prefix_key)
+        activate_prefix(labdir, plan, LONG, key)
         found = wait_verdicts(running, LONG, "optimized")
         assert found == {"sea-ms1": ("optimized", "MS-OPTIMIZED"),
                          "sea-ms2": ("optimized", "MS-OPTIMIZED")}
 
-        delivered = workflow.events(labdir)
+        delivered = store.events(labdir)
         assert [d.milestone for d in delivered] == [
             m.value for m in Milestone if m is not Milestone.PREFIX_ACTIVATED] + [
             Milestone.ASN_REGISTERED.value, Milestone.PREFIX_ACTIVATED.value]
@@ -138,10 +141,10 @@ def test_auto_turnup_gives_the_declared_intent(tmp_path, fresh):
     plan = resolve(topo)
     labdir = LabDir(name)
 
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     running = lab_module.up(path)
     try:
-        result = workflow.turn_up(labdir, plan, topo, "auto")
+        result = turnup.turn_up(labdir, plan, topo, "auto")
         assert result.problems == ()
         state = result.state
         assert state.registered_asns == [64500, 64501, 65537]
@@ -152,7 +155,7 @@ def test_auto_turnup_gives_the_declared_intent(tmp_path, fresh):
         for edge in observe.edge_routes(running.plan, running.node_dir):
             for routes in edge.peers.values():
                 assert {r["outcome"] for r in routes.values()} == {"optimized"}, edge.node
-        assert [d.milestone for d in workflow.events(labdir)][-4:] == [
+        assert [d.milestone for d in store.events(labdir)][-4:] == [
             "asn-registered", "asn-registered", "asn-registered", "prefix-activated"]
     finally:
         running.close()

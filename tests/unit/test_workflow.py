@@ -9,16 +9,18 @@ import uuid
 
 import pytest
 
-from emulator.portal import workflow
+from emulator.cli import portal_views
+from emulator.portal import provisioning, registration, store, turnup
 from emulator.edge.agent import AgentConfig, read_policy
 from emulator.edge.policy import Outcome, judge
-from emulator.core.errors import WaitTimeout
+from emulator.core.errors import WaitTimeout, WorkflowError
 from emulator.topology.intent import Prefix, Topology
 from emulator.core.labdir import LabDir
 from emulator.topology.loader import load
+from emulator.observe.timeline import Timeline
 from emulator.portal.notify import Milestone
 from emulator.plan.resolve import resolve
-from emulator.portal.workflow import ConnectionState, WorkflowError
+from emulator.portal.state import ConnectionState, progress
 from tests.conftest import ROOT
 
 LONG = "198.51.100.128/25"
@@ -49,7 +51,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def clock(monkeypatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(workflow, "clock", fake)
+    monkeypatch.setattr(store, "clock", fake)
     return fake
 
 
@@ -91,14 +93,14 @@ def turn_up(labdir: LabDir, plan, clock: Clock | None = None, ports: bool = True
 
 
 def states(labdir, plan) -> list[str]:
-    found = workflow.progress(workflow.Timeline.read(labdir), plan)
+    found = progress(Timeline.read(labdir), plan)
     return [f"{c.state.value}: {c.detail}" for c in found]
 
 
 # ---- create ----
 
 def test_create_writes_an_empty_peering_before_any_edge_starts(labdir, topo, plan):
-    state = workflow.create(labdir, topo)
+    state = turnup.create(labdir, topo)
     data = json.loads((labdir.path / "peering.json").read_text())
     assert data["registered_asns"] == [] and data["activated_prefixes"] == []
     assert data["peering"]["name"] == "contoso-ix-seattle"
@@ -113,7 +115,7 @@ def test_create_writes_an_empty_peering_before_any_edge_starts(labdir, topo, pla
     assert judge(policy, "198.51.100.0/24", [64500, 64501]).outcome is Outcome.NOT_OPTIMIZED
     verdict = judge(policy, LONG, [64500, 64501])
     assert (verdict.outcome, verdict.rule) == (Outcome.REJECTED, "MS-LONG-PREFIX")
-    assert [e.milestone for e in workflow.events(labdir)] == ["peering-created"]
+    assert [e.milestone for e in store.events(labdir)] == ["peering-created"]
 
 
 def test_review_refuses_what_the_portal_refuses(labdir):
@@ -121,31 +123,31 @@ def test_review_refuses_what_the_portal_refuses(labdir):
     conn = topo.connections[0].model_copy(update={"session_address_provider": "Microsoft",
                                                   "use_for_peering_service": False})
     with pytest.raises(WorkflowError) as refused:
-        workflow.create(labdir, topo.model_copy(update={"connections": [conn]}))
+        turnup.create(labdir, topo.model_copy(update={"connections": [conn]}))
     text = str(refused.value)
     assert "Peering type is 'Exchange'" in text and "'Direct'" in text
     assert "SKU is 'Standard Free'" in text and "'Premium Free'" in text
     assert "connection sea-1: Session Address Provider is 'Microsoft'" in text
     assert "connection sea-1: Use for Peering Service must be enabled" in text
     with pytest.raises(WorkflowError, match="needs at least one"):
-        workflow.create(labdir, seattle().model_copy(update={"connections": []}))
+        turnup.create(labdir, seattle().model_copy(update={"connections": []}))
     assert not (labdir.path / "peering.json").exists()
     # A rehearsal of a broken turn-up (lab.up(validate_rules=False)) deploys it anyway.
-    workflow.create(labdir, topo, validate_rules=False)
-    (created,) = workflow.events(labdir)
+    turnup.create(labdir, topo, validate_rules=False)
+    (created,) = store.events(labdir)
     body = (labdir.path / "maildir" / "new" / created.key).read_text()
     assert "Review + create would have refused" in body and "SKU is 'Standard Free'" in body
 
 
 def test_create_again_keeps_the_peering_and_its_fixed_fields(labdir, topo):
-    first = workflow.create(labdir, topo)
-    assert workflow.create(labdir, topo) == first
+    first = turnup.create(labdir, topo)
+    assert turnup.create(labdir, topo) == first
     with pytest.raises(WorkflowError) as refused:
-        workflow.create(labdir, seattle(peer_asn=64502, resource_group="rg-other"))
+        turnup.create(labdir, seattle(peer_asn=64502, resource_group="rg-other"))
     text = str(refused.value)
     assert "cannot be changed after it was created" in text
     assert "peer ASN 64500 -> 64502" in text and "resource group 'rg-contoso-peering'" in text
-    assert len(workflow.events(labdir)) == 1
+    assert len(store.events(labdir)) == 1
 
 
 # ---- connection states, from the timeline ----
@@ -178,7 +180,7 @@ def test_connection_states_follow_the_turn_up(labdir, plan):
     assert states(labdir, plan) == ["Active: "]
     happen(labdir, T0 + 11, "bgp-state", lag=a.name, peer=sessions[0].a_address, state="down")
     assert states(labdir, plan) == ["Validating: waiting for BGP: sea-1-a-v4 not Established"]
-    (conn,) = workflow.progress(workflow.Timeline.read(labdir), plan)
+    (conn,) = progress(Timeline.read(labdir), plan)
     assert [(m.value, t - T0) for m, t in conn.reached] == [
         ("ports-configured", 1), ("session-addresses", 1), ("lag-up", 3), ("bgp-configured", 5),
         ("sessions-established", 10), ("connection-active", 10)]
@@ -186,14 +188,14 @@ def test_connection_states_follow_the_turn_up(labdir, plan):
 
 def test_without_a_ports_event_the_ports_were_configured_when_the_lag_came_up(labdir, plan):
     turn_up(labdir, plan, ports=False)
-    (conn,) = workflow.progress(workflow.Timeline.read(labdir), plan)
+    (conn,) = progress(Timeline.read(labdir), plan)
     reached = dict(conn.reached)
     assert reached[Milestone.PORTS_CONFIGURED] == reached[Milestone.LAG_UP] == T0 + 4
     assert conn.state is ConnectionState.ACTIVE
 
 
 def test_a_lag_that_never_came_up_fails_the_provisioning(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     happen(labdir, T0, "lab-created")
     a, b = plan.lags
     happen(labdir, T0 + 2, "lag-up", lag=b.name)
@@ -201,12 +203,12 @@ def test_a_lag_that_never_came_up_fails_the_provisioning(labdir, topo, plan):
     for i, s in enumerate(s for s in plan.sessions if s.lag == b.name):
         happen(labdir, T0 + 4 + i, "bgp-state", lag=b.name, peer=s.a_address, state="up")
     happen(labdir, T0 + 20, "lag-timeout", lag=a.name, last="lag0m1: collecting=False")
-    (conn,) = workflow.provision(labdir, plan, seconds=0.2)     # settled: no wait
+    (conn,) = provisioning.provision(labdir, plan, seconds=0.2)     # settled: no wait
     assert conn.describe() == (
         "connection sea-1: ProvisioningFailed, LAG sea-1-a did not come up in time, so "
         "Microsoft's automation configured no BGP there (`mapslab check` shows why)")
     assert [m.value for m, _ in conn.reached] == ["ports-configured", "session-addresses"]
-    result = workflow.turn_up(labdir, plan, topo, "auto")
+    result = turnup.turn_up(labdir, plan, topo, "auto")
     assert result.problems == (conn.describe(), "nothing registered: the portal allows "
                                "registration only once a connection is Active")
     assert result.state.registrations == ()
@@ -214,35 +216,35 @@ def test_a_lag_that_never_came_up_fails_the_provisioning(labdir, topo, plan):
 
 def test_an_edge_that_does_not_wait_for_lacp_shows_bgp_before_the_lag(labdir, topo, plan):
     """The rehearsal knob `bgp-waits-for-lacp: false`: BGP configured, no LAG ever seen up."""
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     happen(labdir, T0, "lab-created")
     for i, lag in enumerate(plan.lags):
         happen(labdir, T0 + 1 + i, "bgp-configured", lag=lag.name, waited_for_lacp=False)
     for i, s in enumerate(s for s in plan.sessions if s.interconnect):
         happen(labdir, T0 + 3 + i, "bgp-state", lag=s.lag, peer=s.a_address, state="up")
-    (conn,) = workflow.provision(labdir, plan, seconds=0.2)
+    (conn,) = provisioning.provision(labdir, plan, seconds=0.2)
     assert conn.active
     assert [m.value for m, _ in conn.reached] == [
         "ports-configured", "session-addresses", "bgp-configured", "sessions-established",
         "connection-active"]
     happen(labdir, T0 + 30, "lag-state", lag=plan.lags[0].name, side="edge", up=True)
     happen(labdir, T0 + 31, "lag-state", lag=plan.lags[1].name, side="edge", up=True)
-    workflow.sync(labdir, plan)
-    assert [d.milestone for d in workflow.events(labdir)][-2:] == ["connection-active", "lag-up"]
+    provisioning.sync(labdir, plan)
+    assert [d.milestone for d in store.events(labdir)][-2:] == ["connection-active", "lag-up"]
 
 
 def test_turn_up_in_manual_mode_registers_nothing(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     turn_up(labdir, plan)
-    result = workflow.turn_up(labdir, plan, topo, "manual")
+    result = turnup.turn_up(labdir, plan, topo, "manual")
     assert result.problems == () and result.state.registrations == ()
     assert result.summary().startswith("1 of 1 connection(s) Active; 0 ASN(s) registered")
     with pytest.raises(WorkflowError, match="choose auto or manual"):
-        workflow.turn_up(labdir, plan, topo, "automatic")
+        turnup.turn_up(labdir, plan, topo, "automatic")
 
 
 def test_ports_configured_records_one_event_per_link(labdir, plan):
-    workflow.ports_configured(labdir, plan)
+    turnup.ports_configured(labdir, plan)
     assert [(e["kind"], e["lag"], e["node"]) for e in labdir.events()] == [
         ("ports-configured", "sea-1-a", "sea-ms1"), ("ports-configured", "sea-1-b", "sea-ms2")]
 
@@ -250,15 +252,15 @@ def test_ports_configured_records_one_event_per_link(labdir, plan):
 # ---- provision ----
 
 def test_provision_waits_for_active_and_says_what_it_waits_for(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     happen(labdir, T0, "lab-created")
     with pytest.raises(WaitTimeout) as timeout:
-        workflow.provision(labdir, plan, seconds=0.2)
+        provisioning.provision(labdir, plan, seconds=0.2)
     assert timeout.value.budget == "ebgp_session"
     assert "connection sea-1: Approved, waiting for Microsoft to configure its ports" in str(
         timeout.value)
     turn_up(labdir, plan)
-    (conn,) = workflow.provision(labdir, plan, seconds=0.2)
+    (conn,) = provisioning.provision(labdir, plan, seconds=0.2)
     assert conn.active
     saved = json.loads((labdir.path / "peering.json").read_text())["connections"]
     assert saved == [{"name": "sea-1", "connectionState": "Active", "detail": "",
@@ -268,72 +270,73 @@ def test_provision_waits_for_active_and_says_what_it_waits_for(labdir, topo, pla
 # ---- register ----
 
 def test_registration_is_refused_until_a_connection_is_active(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     happen(labdir, T0, "lab-created")
     happen(labdir, T0 + 1, "ports-configured", lag="sea-1-a")
     happen(labdir, T0 + 1, "ports-configured", lag="sea-1-b")
     with pytest.raises(WorkflowError) as refused:
-        workflow.register_asn(labdir, plan, "fabrikam-voice", 64501)
+        registration.register_asn(labdir, plan, "fabrikam-voice", 64501)
     assert str(refused.value) == (
         "cannot register AS64501: no connection of peering contoso-ix-seattle is Active yet "
         "(connection sea-1: ProvisioningStarted, waiting for LAG up on sea-1-a, sea-1-b (LACP "
         "collecting and distributing)); the portal allows registration only once a connection "
         "is Active")
-    assert workflow.read(labdir).registrations == ()
+    assert store.read(labdir).registrations == ()
     assert json.loads((labdir.path / "peering.json").read_text())["registered_asns"] == []
 
 
 def test_registration_issues_a_unique_key_per_asn(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     turn_up(labdir, plan)
-    fabrikam = workflow.register_asn(labdir, plan, "fabrikam-voice", 64501)
-    contoso = workflow.register_asn(labdir, plan, "contoso-ix", 64500)
+    fabrikam = registration.register_asn(labdir, plan, "fabrikam-voice", 64501)
+    contoso = registration.register_asn(labdir, plan, "contoso-ix", 64500)
     assert uuid.UUID(fabrikam.peering_service_prefix_key).version == 4
     assert fabrikam.peering_service_prefix_key != contoso.peering_service_prefix_key
-    assert workflow.register_asn(labdir, plan, "fabrikam-voice", 64501) == fabrikam
+    assert registration.register_asn(labdir, plan, "fabrikam-voice", 64501) == fabrikam
     data = json.loads((labdir.path / "peering.json").read_text())
     assert data["registered_asns"] == [64501, 64500]
     assert data["prefix_keys"] == {"64501": fabrikam.peering_service_prefix_key,
                                    "64500": contoso.peering_service_prefix_key}
     with pytest.raises(WorkflowError, match="already registered as 'fabrikam-voice'"):
-        workflow.register_asn(labdir, plan, "other", 64501)
+        registration.register_asn(labdir, plan, "other", 64501)
     with pytest.raises(WorkflowError, match="that name already registers AS64501"):
-        workflow.register_asn(labdir, plan, "fabrikam-voice", 65537)
+        registration.register_asn(labdir, plan, "fabrikam-voice", 65537)
     with pytest.raises(WorkflowError, match=r"AS65000: it is private use \(RFC 6996"):
-        workflow.register_asn(labdir, plan, "private", 65000)
+        registration.register_asn(labdir, plan, "private", 65000)
     with pytest.raises(WorkflowError, match="Microsoft's own ASN"):
-        workflow.register_asn(labdir, plan, "microsoft", 8075)
+        registration.register_asn(labdir, plan, "microsoft", 8075)
     with pytest.raises(WorkflowError, match="name is 1-80 letters"):
-        workflow.register_asn(labdir, plan, "has space", 65537)
+        registration.register_asn(labdir, plan, "has space", 65537)
 
 
 # ---- activate ----
 
 def test_activation_needs_the_key_of_the_prefixes_origin(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     turn_up(labdir, plan)
-    fabrikam = workflow.register_asn(labdir, plan, "fabrikam-voice", 64501)
-    contoso = workflow.register_asn(labdir, plan, "contoso-ix", 64500)
+    fabrikam = registration.register_asn(labdir, plan, "fabrikam-voice", 64501)
+    contoso = registration.register_asn(labdir, plan, "contoso-ix", 64500)
     with pytest.raises(WorkflowError) as refused:
-        workflow.activate_prefix(labdir, plan, LONG, contoso.peering_service_prefix_key)
+        registration.activate_prefix(labdir, plan, LONG, contoso.peering_service_prefix_key)
     assert str(refused.value) == (
         "cannot activate 198.51.100.128/25: wrong peering service prefix key; "
         "198.51.100.128/25 is originated by AS64501 (member fabrikam) and needs the key issued "
         "when AS64501 was registered as 'fabrikam-voice'")
     with pytest.raises(WorkflowError, match="does not announce it"):
-        workflow.activate_prefix(labdir, plan, "198.51.100.192/26",
+        registration.activate_prefix(labdir, plan, "198.51.100.192/26",
                                  fabrikam.peering_service_prefix_key)
     with pytest.raises(WorkflowError, match=r"origin AS65537 \(member tailspin\) is not a "
                                             r"registered ASN"):
-        workflow.activate_prefix(labdir, plan, "203.0.113.0/24", "any")
+        registration.activate_prefix(labdir, plan, "203.0.113.0/24", "any")
     with pytest.raises(WorkflowError, match="host bits"):
-        workflow.activate_prefix(labdir, plan, "198.51.100.129/25", "any")
-    assert workflow.read(labdir).prefixes == ()
+        registration.activate_prefix(labdir, plan, "198.51.100.129/25", "any")
+    assert store.read(labdir).prefixes == ()
 
-    activated = workflow.activate_prefix(labdir, plan, LONG, fabrikam.peering_service_prefix_key)
+    activated = registration.activate_prefix(labdir, plan, LONG,
+                                             fabrikam.peering_service_prefix_key)
     assert (activated.origin_asn, activated.prefix_validation_state) == (64501, "Verified")
-    assert workflow.activate_prefix(labdir, plan, LONG,
-                                    fabrikam.peering_service_prefix_key) == activated
+    assert registration.activate_prefix(labdir, plan, LONG,
+                                        fabrikam.peering_service_prefix_key) == activated
     config = AgentConfig("sea-ms1", "sea-1-a", "", "", [], [], 500,
                          str(labdir.path / "peering.json"))
     policy, _ = read_policy(config)
@@ -343,13 +346,14 @@ def test_activation_needs_the_key_of_the_prefixes_origin(labdir, topo, plan):
 # ---- the automated emails ----
 
 def test_one_rfc5322_message_per_milestone_in_order(labdir, topo, plan, clock):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     turn_up(labdir, plan, clock)
-    workflow.provision(labdir, plan, seconds=0.2)
-    key = workflow.register_asn(labdir, plan, "fabrikam-voice", 64501).peering_service_prefix_key
-    workflow.activate_prefix(labdir, plan, LONG, key)
-    workflow.provision(labdir, plan, seconds=0.2)          # nothing new to announce
-    delivered = workflow.events(labdir)
+    provisioning.provision(labdir, plan, seconds=0.2)
+    key = registration.register_asn(labdir, plan, "fabrikam-voice",
+                                    64501).peering_service_prefix_key
+    registration.activate_prefix(labdir, plan, LONG, key)
+    provisioning.provision(labdir, plan, seconds=0.2)          # nothing new to announce
+    delivered = store.events(labdir)
     assert [d.milestone for d in delivered] == [m.value for m in Milestone]
     assert [d.sequence for d in delivered] == list(range(1, 10))
     assert [d.time for d in delivered] == sorted(d.time for d in delivered)
@@ -373,7 +377,7 @@ def test_one_rfc5322_message_per_milestone_in_order(labdir, topo, plan, clock):
     assert "198.18.0.0/31" in by_sequence[3].get_content()        # session addresses
     milestones = json.loads((labdir.path / "peering.json").read_text())["milestones"]
     assert [m["about"] for m in milestones][6:] == ["sea-1", "AS64501", LONG]
-    assert "connection-active" in workflow.render_events(delivered)
+    assert "connection-active" in portal_views.render_events(delivered)
 
 
 # ---- auto mode ----
@@ -389,34 +393,36 @@ def write_routes(labdir, plan, outcome: str) -> None:
 def test_apply_declared_gives_the_declared_intent(labdir, plan):
     topo = seattle(activated=True)
     plan = resolve(topo)
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     turn_up(labdir, plan)
-    state = workflow.apply_declared(labdir, plan, topo)
+    state = registration.apply_declared(labdir, plan, topo)
     assert state.registered_asns == [64500, 64501, 65537]
     assert state.activated_prefixes == [LONG]
     assert state.prefix(LONG).peering_service_prefix_key == state.registration_of(
         64501).peering_service_prefix_key
-    assert workflow.apply_declared(labdir, plan, topo) == state
+    assert registration.apply_declared(labdir, plan, topo) == state
 
 
 def test_settle_waits_until_the_edges_judged_under_the_new_registrations(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     turn_up(labdir, plan)
-    key = workflow.register_asn(labdir, plan, "fabrikam-voice", 64501).peering_service_prefix_key
-    workflow.activate_prefix(labdir, plan, LONG, key)
+    key = registration.register_asn(labdir, plan, "fabrikam-voice",
+                                    64501).peering_service_prefix_key
+    registration.activate_prefix(labdir, plan, LONG, key)
     write_routes(labdir, plan, "rejected")
     with pytest.raises(WaitTimeout) as timeout:
-        workflow.settle(labdir, plan, seconds=0.2)
+        registration.wait_edges_judged(labdir, plan, seconds=0.2)
     assert "sea-ms1 (sea-1-a) 198.51.100.128/25: rejected, expected optimized" in str(timeout.value)
     write_routes(labdir, plan, "optimized")
-    workflow.settle(labdir, plan, seconds=0.2)
+    registration.wait_edges_judged(labdir, plan, seconds=0.2)
 
 
 def test_status_shows_connections_keys_and_prefixes(labdir, topo, plan):
-    workflow.create(labdir, topo)
+    turnup.create(labdir, topo)
     turn_up(labdir, plan)
-    key = workflow.register_asn(labdir, plan, "fabrikam-voice", 64501).peering_service_prefix_key
-    text = workflow.render_status(*workflow.status(labdir, plan))
+    key = registration.register_asn(labdir, plan, "fabrikam-voice",
+                                    64501).peering_service_prefix_key
+    text = portal_views.render_status(*provisioning.status(labdir, plan))
     assert "sea-1        Active" in text
     assert f"fabrikam-voice       AS64501      key {key}" in text
     assert "activated prefixes: none" in text

@@ -1,0 +1,28 @@
+"""edge-down: a Microsoft edge router stops (interfaces down, ExaBGP killed).
+
+Expected: the traffic moves to the other edge's link within the BGP hold time.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from emulator.core.errors import FaultError
+from emulator.judge.scenarios.base import TargetKind
+from emulator.judge.scenarios.registry import register
+from emulator.judge.scenarios.routers import RoutersDown
+from emulator.plan.model import Role
+
+if TYPE_CHECKING:
+    from emulator.lab.lifecycle import Lab
+
+
+@register
+class EdgeDown(RoutersDown):
+    name = "edge-down"
+    target_kind = TargetKind.EDGE
+    summary = "links down, ExaBGP killed: traffic moves within the hold time"
+
+    def routers(self, lab: Lab, target: str) -> list[str]:
+        if target not in {n.name for n in lab.plan.nodes_with(Role.EDGE)}:
+            raise FaultError(f"{target!r} is not a {Role.EDGE.value}")
+        return [target]
