@@ -57,45 +57,44 @@ def _clab_dir(args: argparse.Namespace, lab_name: str) -> Path:
     return Path(args.dir) if args.dir else Path("clab") / lab_name
 
 
-def _clab_overrides(args: argparse.Namespace):
-    from emulator.runtime import containerlab
-    if not args.overrides:
-        return None
-    import yaml
-    path = Path(args.overrides)
-    return containerlab.parse_overrides(yaml.safe_load(path.read_text()) or {}, path.parent)
+def _clab_overrides(args: argparse.Namespace, deployment):
+    return deployment.overrides(Path(args.overrides)) if args.overrides else None
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from emulator.topology.loader import load
     from emulator.plan.resolve import resolve
-    from emulator.runtime import containerlab
-    plan = resolve(load(args.topology))
-    rendered = containerlab.render(plan, Path(args.dir), _clab_overrides(args))
+    from emulator.runtime import registry as runtimes
+    deployment = runtimes.get(args.runtime).deployment()
+    plan = resolve(load(args.topology), Path(args.topology).resolve().parent)
+    rendered = deployment.render(plan, Path(args.dir), _clab_overrides(args, deployment))
     print(f"wrote {rendered.topology_file} and {len(rendered.files) - 1} node files; "
-          f"deploy with `containerlab deploy -t {rendered.topology_file}`")
+          f"deploy with `{args.runtime} deploy -t {rendered.topology_file}`")
     return 0
 
 
 def cmd_up_containerlab(args: argparse.Namespace) -> int:
+    """Up on a runtime whose own tool deploys the rendered plan (containerlab)."""
     from emulator.topology.loader import load
     from emulator.plan.resolve import resolve
-    from emulator.runtime import containerlab
-    plan = resolve(load(args.topology))
-    reason = containerlab.blocker()
+    from emulator.runtime import registry as runtimes
+    deployment = runtimes.get(args.runtime).deployment()
+    plan = resolve(load(args.topology), Path(args.topology).resolve().parent)
+    reason = deployment.blocker()
     if reason:
-        print(f"error: {reason}.\nWithout Docker and containerlab, render the lab only: "
-              f"mapslab render --runtime containerlab {args.topology} DIR", file=sys.stderr)
+        print(f"error: {reason}.\nWhere it cannot deploy, render the lab only: "
+              f"mapslab render --runtime {args.runtime} {args.topology} DIR", file=sys.stderr)
         return 1
-    rendered = containerlab.up(plan, _clab_dir(args, plan.lab), _clab_overrides(args),
-                               progress=_progress)
-    print(f"lab {plan.lab!r} deployed with containerlab ({rendered.topology_file}); "
-          f"`mapslab down --runtime containerlab {rendered.topology_file}` removes it")
+    rendered = deployment.up(plan, _clab_dir(args, plan.lab), _clab_overrides(args, deployment),
+                             progress=_progress)
+    print(f"lab {plan.lab!r} deployed with {args.runtime} ({rendered.topology_file}); "
+          f"`mapslab down --runtime {args.runtime} {rendered.topology_file}` removes it")
     return 0
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    if args.runtime == "containerlab":
+    from emulator.runtime import registry as runtimes
+    if runtimes.get(args.runtime).deployment is not None:
         return cmd_up_containerlab(args)
     from emulator.lab import lifecycle as lab
     from emulator.observe import status
@@ -114,14 +113,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    if args.runtime == "containerlab":
-        from emulator.runtime import containerlab
-        reason = containerlab.blocker()
+    from emulator.runtime import registry as runtimes
+    if runtimes.get(args.runtime).deployment is not None:
+        deployment = runtimes.get(args.runtime).deployment()
+        reason = deployment.blocker()
         if reason:
             print(f"error: {reason}", file=sys.stderr)
             return 1
-        containerlab.down(Path(args.lab))
-        print(f"destroyed the containerlab lab of {args.lab}")
+        deployment.down(Path(args.lab))
+        print(f"destroyed the {args.runtime} lab of {args.lab}")
         return 0
     from emulator.lab import lifecycle as lab
     result = lab.down(_lab_of(args.lab))
@@ -330,10 +330,12 @@ def parser() -> argparse.ArgumentParser:
         prog="mapslab", description="A lab of the Microsoft Azure Peering Service Exchange with "
         "Route Server (MAPS) interconnect: validate a peering, build it, check it, break it.")
     sub = top.add_subparsers(dest="command", required=True)
+    from emulator.runtime import registry as runtimes
+    kinds = runtimes.kinds()
     p = sub.add_parser("up", help="build a lab from a topology file")
     p.add_argument("topology")
-    p.add_argument("--runtime", choices=("netns", "containerlab"), default="netns",
-                   help="netns: this machine's network namespaces (default); containerlab: Docker")
+    p.add_argument("--runtime", choices=runtimes.names(), default=runtimes.names()[0],
+                   help="; ".join(f"{n}: {kinds[n].summary}" for n in runtimes.names()))
     p.add_argument("--dir", help="containerlab: where to render (default: clab/LAB)")
     p.add_argument("--overrides", help="containerlab: YAML of per-router kind/image/startup-config")
     p.add_argument("--turnup", choices=("auto", "manual"), default="auto",
@@ -346,12 +348,13 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("down", help="remove a lab (idempotent)")
     p.add_argument("lab", help="lab name or its topology file (containerlab: the .clab.yml)")
-    p.add_argument("--runtime", choices=("netns", "containerlab"), default="netns")
+    p.add_argument("--runtime", choices=runtimes.names(), default=runtimes.names()[0])
     p.set_defaults(func=cmd_down)
     p = sub.add_parser("render", help="write the lab as a containerlab topology and node files")
     p.add_argument("topology")
     p.add_argument("dir")
-    p.add_argument("--runtime", choices=("containerlab",), default="containerlab")
+    p.add_argument("--runtime", choices=runtimes.names(deploying=True),
+                   default=runtimes.names(deploying=True)[0])
     p.add_argument("--overrides", help="YAML of per-router kind/image/startup-config")
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("status", help="LAGs, members and BGP sessions of a running lab")

@@ -1,4 +1,5 @@
-"""BIRD 2 for the exchange: the route server, the member networks and the internet node.
+"""BIRD 2 for the exchange: the route server, the member networks and the internet node; and a
+peer router (its rendering in emulator.nodes.bird_peer).
 
 Observed through birdc (BIRD 2 has no JSON output): `show protocols all` per BGP protocol.
 """
@@ -8,6 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from emulator.nodes import bird_peer
 from emulator.nodes.base import ConfigProblem, Host, Neighbor, RouterView, run_quietly
 from emulator.nodes.registry import register
 from emulator.plan.model import BgpSession, Node, Plan, Role
@@ -24,6 +26,8 @@ def protocol_name(peer_node: str, family: str) -> str:
 
 
 def render(plan: Plan, node: Node) -> str:
+    if node.role is Role.PEER_ROUTER:
+        return bird_peer.render(plan, node)
     lines = [f"router id {node.router_id};", "", "protocol device {}", ""]
     if node.announces:
         for family in ("ipv4", "ipv6"):
@@ -85,6 +89,9 @@ _BGP_STATE = re.compile(r"^\s+BGP state:\s+(\S+)", re.M)
 _ROUTES = re.compile(r"^\s+Routes:\s+(\d+) imported(?:, (\d+) filtered)?", re.M)
 _LIMIT = re.compile(r"^\s+(?:Receive|Import) limit:\s+(\d+)", re.M)
 _CHANNEL = re.compile(r"^\s+Channel (ipv4|ipv6)", re.M)
+# BIRD's BGP states (proto/bgp/bgp.c bgp_state_names) to RFC 4271 8.2.2 names: BIRD says Down
+# for a protocol that is shut (for example by its receive limit) and Close while it closes.
+_STATES = {"Down": "Idle", "Close": "Idle"}
 
 
 def parse_protocols(node: str, text: str | None, software: str = "bird") -> RouterView:
@@ -108,7 +115,8 @@ def parse_protocols(node: str, text: str | None, software: str = "bird") -> Rout
         limits = [int(m.group(1)) for m in _LIMIT.finditer(block)]
         neighbors.append(Neighbor(
             address=address.group(1).split("%")[0],
-            state=state.group(1) if state else ("Idle" if "down" in first else "Unknown"),
+            state=_STATES.get(state.group(1), state.group(1)) if state
+            else ("Idle" if "down" in first else "Unknown"),
             remote_asn=int(asn.group(1)) if asn else None,
             received=sum(imported) if imported else None,
             accepted=sum(accepted) if accepted else None,
@@ -140,12 +148,15 @@ def observe_bird(host: Host, node: Node, d: Path, software: str = "bird") -> Rou
 
 
 _ROUTE = re.compile(r"^([0-9a-f.:]+/\d+)\s", re.M)
+BGP_TABLE = "where source = RTS_BGP || source = RTS_STATIC"
 
 
 def bird_routes(host: Host, node: str, d: Path) -> frozenset[str]:
     found: set[str] = set()
     for table in ("master4", "master6"):
-        text = run_quietly(host, node, birdc(d, f"show route table {table}"))
+        # BGP and originated routes only: a peer router's `protocol direct` routes (its
+        # connected networks) are not in its BGP table.
+        text = run_quietly(host, node, birdc(d, f"show route table {table} {BGP_TABLE}"))
         found |= set(_ROUTE.findall(text or ""))
     return frozenset(found)
 
@@ -154,7 +165,7 @@ def bird_routes(host: Host, node: str, d: Path) -> frozenset[str]:
 class Bird:
     software = "bird"
     title = "BIRD"
-    roles = frozenset({Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET})
+    roles = frozenset({Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET, Role.PEER_ROUTER})
     config_name = "bird.conf"
 
     def render(self, plan: Plan, node: Node, d: Path) -> str:

@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 
 TOPOLOGIES = sorted((ROOT / "topologies").glob("*.yaml"))
 HERE = Path(__file__).resolve().parent
+FIXTURES_DIR = HERE / "fixtures"
 
 
 def plan_of(topology: Path) -> Plan:

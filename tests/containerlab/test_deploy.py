@@ -8,6 +8,7 @@ import os
 import pytest
 
 from emulator.runtime import containerlab
+from tests.containerlab.readback import plan_summary, summarize
 
 LAB = "ctsea"      # never a user's lab name
 
@@ -30,7 +31,7 @@ def test_seattle_comes_up_on_containerlab(seattle, tmp_path, deployable):
     topology_file = tmp_path / LAB / f"{LAB}.clab.yml"
     try:
         rendered = containerlab.up(plan, tmp_path / LAB, progress=print)
-        assert rendered.summary == containerlab.plan_summary(plan)
+        assert summarize(rendered.topology_file) == plan_summary(plan)
     finally:
         if topology_file.exists():
             containerlab.down(topology_file)

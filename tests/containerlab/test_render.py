@@ -14,8 +14,11 @@ from emulator.edge.agent import AgentConfig
 from emulator.core.errors import PlanError, RuntimeUnavailable, WaitTimeout
 from emulator.runtime.lag.bond import bond_request
 from emulator.runtime import containerlab
-from emulator.runtime.containerlab import Address, Link, NodeOverride, SessionEnd
+from emulator.runtime.containerlab import deploy
+from emulator.runtime.containerlab.node_agent import EdgeSpeaker
+from emulator.runtime.containerlab.overrides import NodeOverride
 from tests.containerlab.conftest import HERE
+from tests.containerlab.readback import Address, Link, SessionEnd, plan_summary, summarize
 
 FIXTURES = HERE / "fixtures"
 
@@ -25,13 +28,13 @@ def topology(rendered) -> dict:
 
 
 def test_summary_read_back_from_the_files_equals_the_plan(seattle, rendered):
-    assert rendered.summary == containerlab.plan_summary(seattle)
+    assert summarize(rendered.topology_file) == plan_summary(seattle)
     assert rendered.topology_file == rendered.out_dir / "seattle.clab.yml"
     assert all((rendered.out_dir / f).is_file() for f in rendered.files)
 
 
 def test_summary_holds_the_interconnect(rendered):
-    summary = rendered.summary
+    summary = summarize(rendered.topology_file)
     assert Link.of("sea-pr1:lag0m1", "sea-ms1:lag0m1") in summary.links
     assert Link.of("rs:ix0", "ixlan:port0") in summary.links
     assert Address("sea-pr1", "lag0", "198.18.0.0/31") in summary.addresses
@@ -96,17 +99,23 @@ def test_passive_lacp_is_written_and_active_left_to_the_kernel(seattle):
         containerlab.bond_options({**bond_request(lag, "active"), "bond_new_thing": 1})
 
 
-def test_edge_starts_exabgp_only_through_its_lacp_waiter(seattle, rendered):
+def test_edge_starts_exabgp_only_through_the_node_agent(seattle, rendered):
     start = (rendered.out_dir / "nodes/sea-ms1/start.sh").read_text()
     assert "exabgp" not in start.replace("configure-bgp.sh", "")
     assert "setsid sh /maps-lab/lag0/configure-bgp.sh" in start
     waiter = (rendered.out_dir / "nodes/sea-ms1/lag0/configure-bgp.sh").read_text()
-    assert "/proc/net/bonding/lag0" in waiter
-    loop, after = waiter.split("done\n", 1)
-    assert "exabgp server" not in loop
-    assert after.index("event lag-up") < after.index("event bgp-configured") < after.index(
-        "exec /opt/maps-lab/venv/bin/exabgp server /maps-lab/lag0/exabgp.conf")
-    assert 'exabgp_tcp_bind="198.18.0.1 2001:db8:ffff::1"' in after
+    # No shell or awk copy of the LACP reader or the timeline writer: the package's Python.
+    assert "awk" not in waiter and "printf" not in waiter and "while" not in waiter
+    assert waiter.splitlines()[-1] == ("exec /opt/maps-lab/venv/bin/python -m "
+                                       "emulator.runtime.containerlab.node_agent edge "
+                                       "/maps-lab/lag0/speaker.json")
+    speaker = EdgeSpeaker.read(rendered.out_dir / "nodes/sea-ms1/lag0/speaker.json")
+    assert speaker == EdgeSpeaker(
+        "sea-ms1", "/maps-lab/lag0/exabgp.conf", ("198.18.0.1", "2001:db8:ffff::1"),
+        "/var/lib/maps-lab/lag0/exabgp.log", "/opt/maps-lab/venv/bin/exabgp",
+        "/var/lib/maps-lab/events.jsonl", "sea-1-a", "lag0", "/proc/net/bonding/lag0")
+    internet = EdgeSpeaker.read(rendered.out_dir / "nodes/sea-ms1/internet/speaker.json")
+    assert (internet.lag, internet.conf) == (None, "/maps-lab/internet/exabgp.conf")
 
 
 def test_edge_configs_use_container_paths(seattle, rendered):
@@ -118,24 +127,9 @@ def test_edge_configs_use_container_paths(seattle, rendered):
     assert config.events_file == "/var/lib/maps-lab/events.jsonl"
     assert (config.lag, config.max_prefix) == ("sea-1-a", seattle.edge_max_prefix)
     bgpd = (rendered.out_dir / "nodes/sea-pr1/frr/bgpd.conf").read_text()
-    assert "log file /var/log/frr/bgpd.log" in bgpd
-
-
-@pytest.mark.skipif(shutil.which("awk") is None, reason="no awk")
-@pytest.mark.parametrize("fixture, expected", [
-    ("proc-net-bonding-lag0-up.txt", "1 lag0m1=up/63 lag0m2=down/71"),
-    # Collecting/distributing counts only from the actor's own state, on a member whose link is up.
-    ("proc-net-bonding-lag0-waiting.txt", "0 lag0m1=down/15 lag0m2=down/63"),
-])
-def test_lacp_state_from_proc_net_bonding(fixture, expected):
-    result = subprocess.run(["awk", containerlab.LACP_AWK, str(FIXTURES / fixture)],
-                            capture_output=True, text=True)
-    assert result.stdout.strip() == expected
-
-
-def test_the_waiter_embeds_the_tested_awk(rendered):
-    waiter = (rendered.out_dir / "nodes/sea-ms2/lag1/configure-bgp.sh").read_text()
-    assert containerlab.LACP_AWK in waiter
+    # FRR's directory in the container (sockets, pid files, logs) is the one its node kind
+    # rendered the configuration for and observes through.
+    assert "log file /var/run/frr/bgpd.log" in bgpd
 
 
 # --- overrides ---------------------------------------------------------------------------------
@@ -151,11 +145,12 @@ def test_nos_override_renames_interfaces_and_mounts_nothing_of_ours(seattle, tmp
     assert node["startup-config"] == "nodes/sea-pr1/startup/ceos.cfg"
     assert (rendered.out_dir / node["startup-config"]).read_text() == "hostname sea-pr1\n"
     assert not {"binds", "exec", "sysctls"} & set(node)
-    assert Link.of("sea-pr1:eth1", "sea-ms1:lag0m1") in rendered.summary.links
-    assert Link.of("sea-pr1:eth3", "ixlan:port1") in rendered.summary.links
+    links = summarize(rendered.topology_file).links
+    assert Link.of("sea-pr1:eth1", "sea-ms1:lag0m1") in links
+    assert Link.of("sea-pr1:eth3", "ixlan:port1") in links
     # The reference a replacement's configuration must match is still rendered.
     assert (rendered.out_dir / "nodes/sea-pr1/frr/bgpd.conf").exists()
-    assert rendered.summary == containerlab.plan_summary(seattle, overrides)
+    assert summarize(rendered.topology_file) == plan_summary(seattle, overrides)
 
 
 def test_linux_image_override_keeps_our_files(seattle, tmp_path):
@@ -209,11 +204,14 @@ def test_refuses_to_clear_a_directory_it_did_not_render(seattle, tmp_path):
 # --- up, with a recorded Docker ------------------------------------------------------------------
 
 class FakeDocker:
-    """Answers docker and containerlab commands from a script, records what was asked."""
+    """Answers docker and containerlab commands from a script, records what was asked: every
+    bond reports the fixture's LACP state, every edge's timeline its sessions up."""
 
-    def __init__(self, seattle, images_present: bool = True):
+    def __init__(self, seattle, images_present: bool = True,
+                 bonding: str = "proc-net-bonding-lag0-up.txt"):
         self.plan = seattle
         self.images_present = images_present
+        self.bonding = (FIXTURES / bonding).read_text()
         self.asked: list[list[str]] = []
 
     def __call__(self, argv, timeout: float = 60.0):
@@ -222,12 +220,15 @@ class FakeDocker:
         out, code = "", 0
         if argv[:3] == ["docker", "image", "inspect"]:
             code = 0 if self.images_present else 1
+        elif argv[:2] == ["docker", "exec"] and argv[-1].startswith("/proc/net/bonding/"):
+            out = self.bonding
         elif argv[:2] == ["docker", "exec"]:
             node = argv[2].removeprefix(f"clab-{self.plan.lab}-")
             events = []
             for lag in self.plan.lags_of(node):
-                events.append({"kind": "lag-up", "node": node, "lag": lag.name})
-                events += [{"kind": "bgp-state", "node": node, "peer": s.a_address, "state": "up"}
+                events.append({"time": 1.0, "kind": "lag-up", "node": node, "lag": lag.name})
+                events += [{"time": 2.0, "kind": "bgp-state", "node": node, "lag": lag.name,
+                            "peer": s.a_address, "state": "up"}
                            for s in self.plan.sessions if s.lag == lag.name]
             out = "\n".join(json.dumps(e) for e in events) + "\n"
         return subprocess.CompletedProcess(argv, code, out, "")
@@ -235,7 +236,7 @@ class FakeDocker:
 
 @pytest.fixture
 def tools_present(monkeypatch):
-    monkeypatch.setattr(containerlab.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(deploy.shutil, "which", lambda tool: f"/usr/bin/{tool}")
 
 
 def test_up_deploys_and_waits_for_lags_and_sessions(seattle, tmp_path, tools_present):
@@ -243,6 +244,8 @@ def test_up_deploys_and_waits_for_lags_and_sessions(seattle, tmp_path, tools_pre
     lines: list[str] = []
     rendered = containerlab.up(seattle, tmp_path / "lab", progress=lines.append, run=docker)
     assert containerlab.deploy_argv(rendered.topology_file) in docker.asked
+    assert ["docker", "exec", "clab-seattle-sea-ms1", "cat", "/proc/net/bonding/lag0"] \
+        in docker.asked
     assert ["docker", "exec", "clab-seattle-sea-ms1", "cat", "/var/lib/maps-lab/events.jsonl"] \
         in docker.asked
     assert lines[-1] == "every interconnect session Established"
@@ -254,19 +257,23 @@ def test_up_names_the_images_to_build(seattle, tmp_path, tools_present):
 
 
 def test_up_says_why_it_cannot_run(seattle, tmp_path, monkeypatch):
-    monkeypatch.setattr(containerlab.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(deploy.shutil, "which", lambda tool: None)
     with pytest.raises(RuntimeUnavailable, match="docker is not installed"):
         containerlab.up(seattle, tmp_path, run=FakeDocker(seattle))
 
 
-def test_sessions_not_up_are_named(seattle):
-    views = [containerlab.EdgeView("sea-ms1", frozenset({"sea-1-a"}), frozenset({"198.18.0.0"}), 0),
-             containerlab.EdgeView("sea-ms2", frozenset(), frozenset(), 0)]
-    assert containerlab.missing_lags(seattle, views) == \
-        "sea-ms2 lag1 (sea-1-b): LACP not collecting/distributing"
-    missing = containerlab.missing_sessions(seattle, views).splitlines()
-    assert missing[0] == "sea-ms1 sea-1-a-v6 (2001:db8:ffff::): not Established"
-    assert len(missing) == 3
+def test_lags_and_sessions_not_up_are_named(seattle):
+    host = containerlab.DockerHost(seattle.lab, FakeDocker(seattle, bonding=
+                                                           "proc-net-bonding-lag0-waiting.txt"))
+    states = deploy.edge_lags(seattle, host)
+    assert deploy.missing_lags(states).splitlines()[0] == (
+        "sea-ms1 lag0: LACP not collecting/distributing (actor 0x0f partner 0x3f, "
+        "actor 0x3f partner 0x01)")
+    events = deploy.edge_events(seattle, containerlab.DockerHost(seattle.lab, FakeDocker(seattle)))
+    assert deploy.missing_sessions(seattle, events) == ""
+    down = [e for e in events if e.get("peer") != "2001:db8:ffff::"]
+    missing = deploy.missing_sessions(seattle, down).splitlines()
+    assert missing == ["sea-ms1 sea-1-a-v6 (2001:db8:ffff::): not Established"]
 
 
 def test_rendered_lab_is_frozen(rendered):
@@ -275,52 +282,8 @@ def test_rendered_lab_is_frozen(rendered):
 
 
 def test_up_destroys_the_lab_when_it_fails(seattle, tmp_path, tools_present, monkeypatch):
-    docker = FakeDocker(seattle)
-    monkeypatch.setitem(containerlab.wait.BUDGETS, "lacp_setup", 0.01)
-    failing = lambda argv, timeout=60.0: (subprocess.CompletedProcess(list(argv), 1, "", "")
-                                          if argv[:2] == ["docker", "exec"]
-                                          else docker(argv, timeout))
+    docker = FakeDocker(seattle, bonding="proc-net-bonding-lag0-waiting.txt")
+    monkeypatch.setitem(deploy.wait.BUDGETS, "lacp_setup", 0.01)
     with pytest.raises(WaitTimeout, match="lacp_setup"):
-        containerlab.up(seattle, tmp_path, run=failing)
+        containerlab.up(seattle, tmp_path, run=docker)
     assert docker.asked[-1][:2] == ["containerlab", "destroy"]
-
-
-def _waiter_against(rendered, tmp_path: Path, fixture: str) -> Path:
-    """The rendered waiter of sea-ms1 lag0, reading a fixture for /proc and running nothing."""
-    text = (rendered.out_dir / "nodes/sea-ms1/lag0/configure-bgp.sh").read_text()
-    text = text.replace("/proc/net/bonding/lag0", str(tmp_path / "bond"))
-    text = text.replace("/var/lib/maps-lab", str(tmp_path / "state"))
-    text = text.replace("exec /opt/maps-lab/venv/bin/exabgp server", "echo EXABGP")
-    (tmp_path / "state").mkdir()
-    shutil.copyfile(FIXTURES / fixture, tmp_path / "bond")
-    script = tmp_path / "waiter.sh"
-    script.write_text(text)
-    return script
-
-
-@pytest.mark.skipif(shutil.which("sh") is None or shutil.which("awk") is None,
-                    reason="needs sh and awk")
-def test_waiter_starts_exabgp_once_lacp_is_up(rendered, tmp_path):
-    script = _waiter_against(rendered, tmp_path, "proc-net-bonding-lag0-up.txt")
-    result = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=30)
-    assert result.stdout.splitlines()[-1] == "EXABGP /maps-lab/lag0/exabgp.conf"
-    events = [json.loads(l) for l in (tmp_path / "state/events.jsonl").read_text().splitlines()]
-    assert [(e["kind"], e["node"], e["lag"]) for e in events] == [
-        ("lag-up", "sea-ms1", "sea-1-a"), ("bgp-configured", "sea-ms1", "sea-1-a")]
-    assert events[0]["members_up"] == 1
-
-
-@pytest.mark.skipif(shutil.which("sh") is None or shutil.which("awk") is None,
-                    reason="needs sh and awk")
-def test_waiter_keeps_waiting_while_lacp_is_down(rendered, tmp_path):
-    script = _waiter_against(rendered, tmp_path, "proc-net-bonding-lag0-waiting.txt")
-    process = subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE, text=True)
-    try:
-        with pytest.raises(subprocess.TimeoutExpired):
-            process.wait(timeout=0.5)
-    finally:
-        process.kill()
-        output = process.communicate()[0]
-    assert "EXABGP" not in output
-    assert output.startswith("waiting for LACP on lag0: 0 lag0m1=down/15")
-    assert not (tmp_path / "state/events.jsonl").exists()

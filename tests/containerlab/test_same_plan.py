@@ -19,8 +19,9 @@ from emulator.core.labdir import LabDir, LabState
 from emulator.runtime.lag.bond import bond_request
 from emulator.plan.model import Plan, Role
 from emulator.runtime import containerlab
-from emulator.runtime.containerlab import Address, Aggregate, Link
 from emulator.runtime.fake import FakeRuntime
+from tests.containerlab import readback
+from tests.containerlab.readback import Address, Aggregate, Link
 
 
 class Built(Exception):
@@ -87,34 +88,39 @@ def embedded(seattle: Plan, tmp_path_factory) -> RecordingRuntime:
 
 
 @pytest.fixture(scope="module")
-def clab(seattle: Plan, tmp_path_factory) -> containerlab.RenderedLab:
+def clab(seattle: Plan, tmp_path_factory):
     return containerlab.render(seattle, tmp_path_factory.mktemp("clab") / "seattle")
 
 
-def test_same_nodes(embedded, clab):
+@pytest.fixture(scope="module")
+def summary(clab) -> readback.LabSummary:
+    return readback.summarize(clab.topology_file)
+
+
+def test_same_nodes(embedded, summary):
     created = [c[1] for c in embedded.calls if c[0] == "create_node"]
-    assert sorted(created) == sorted(clab.summary.nodes)
+    assert sorted(created) == sorted(summary.nodes)
 
 
-def test_same_links_and_interface_names(embedded, clab):
+def test_same_links_and_interface_names(embedded, summary):
     veths = sorted(Link.of(f"{c[1]}:{c[2]}", f"{c[3]}:{c[4]}")
                    for c in embedded.calls if c[0] == "create_veth")
-    assert veths == list(clab.summary.links)
+    assert veths == list(summary.links)
 
 
-def test_same_addresses(embedded, clab):
+def test_same_addresses(embedded, summary):
     configured = sorted(Address(c[1], c[2], a) for c in embedded.calls if c[0] == "configure"
                         for a in c[3])
-    assert configured == list(clab.summary.addresses)
+    assert configured == list(summary.addresses)
 
 
-def test_same_bonds_and_lan_bridge(embedded, clab, seattle):
+def test_same_bonds_and_lan_bridge(embedded, summary, seattle):
     bonds = [Aggregate(node, ifname, "bond", tuple(embedded.members[(node, ifname)]))
              for node, ifname in embedded.bonds]
     bridged = tuple(argv[3] for argv in embedded.runs(seattle.lan_switch)
                     if argv[:3] == ("ip", "link", "set") and "master" in argv)
     bridge = Aggregate(seattle.lan_switch, "br0", "bridge", bridged)
-    assert sorted(bonds + [bridge]) == list(clab.summary.aggregates)
+    assert sorted(bonds + [bridge]) == list(summary.aggregates)
 
 
 def test_same_bond_parameters(embedded, clab, seattle):
@@ -135,20 +141,20 @@ def test_container_sysctls_include_the_embedded_ones(embedded, clab):
             assert call[2].items() <= nodes[call[1]]["sysctls"].items(), call[1]
 
 
-def test_same_sessions(seattle, clab):
+def test_same_sessions(seattle, summary):
     """Sessions in the configs the embedded runtime gives its daemons = those rendered here."""
-    addresses = containerlab.plan_summary(seattle).addresses
-    ends: list[containerlab.SessionEnd] = []
+    addresses = readback.plan_summary(seattle).addresses
+    ends: list[readback.SessionEnd] = []
     for node in seattle.nodes:
         if node.role is Role.PEER_ROUTER:
-            ends += containerlab.frr_session_ends(node.name,
-                                                  frr.render_bgpd(seattle, node, "/x"), addresses)
+            ends += readback.frr_session_ends(node.name,
+                                              frr.render_bgpd(seattle, node, "/x"), addresses)
         elif node.software == "bird":
-            ends += containerlab.bird_session_ends(node.name, bird.render(seattle, node))
+            ends += readback.bird_session_ends(node.name, bird.render(seattle, node))
     for lag in seattle.lags:
-        ends += containerlab.exabgp_session_ends(
+        ends += readback.exabgp_session_ends(
             lag.b_node, exabgp.render(seattle, seattle.node(lag.b_node), lag, Path("/x")))
     for edge in seattle.nodes_with(Role.EDGE):
-        ends += containerlab.exabgp_session_ends(edge.name, exabgp.render_internet(seattle, edge))
-    assert sorted(ends) == list(clab.summary.sessions)
+        ends += readback.exabgp_session_ends(edge.name, exabgp.render_internet(seattle, edge))
+    assert sorted(ends) == list(summary.sessions)
     assert len(ends) == 2 * len(seattle.sessions)

@@ -54,3 +54,17 @@ def test_the_schema_catches_a_broken_topology(validator):
                                           "links": [{"endpoints": ["a:eth1", "b:eth1"],
                                                      "speed": 1}]}}
     assert len(_problems(validator, document)) >= 2
+
+
+def test_topology_with_other_router_programs_is_valid(seattle, tmp_path: Path, validator):
+    """Peer routers on BIRD and OpenBGPD (the user's own file on one): still containerlab's."""
+    import dataclasses
+    config = tmp_path / "pr1.conf"
+    config.write_text("router id 100.127.0.2;\n")
+    nodes = tuple(dataclasses.replace(n, software="bird", config=str(config))
+                  if n.name == "sea-pr1" else
+                  dataclasses.replace(n, software="openbgpd") if n.name == "sea-pr2" else n
+                  for n in seattle.nodes)
+    rendered = containerlab.render(dataclasses.replace(seattle, nodes=nodes), tmp_path / "out")
+    document = yaml.safe_load(rendered.topology_file.read_text())
+    assert _problems(validator, document) == []

@@ -42,7 +42,7 @@ ip address add 2001:db8:100::1/128 dev lo nodad
 # 10 s). An FRR image that starts FRR itself from /etc/frr/daemons is left alone.
 if [ ! -S /var/run/frr/zserv.api ]; then
   install -d -o frr -g frr /var/run/frr /var/log/frr
-  /usr/lib/frr/zebra -d -A 127.0.0.1 -P 0 -z /var/run/frr/zserv.api -f /etc/frr/zebra.conf -i /var/run/frr/zebra.pid --log file:/var/log/frr/zebra.log
+  /usr/lib/frr/zebra -d -A 127.0.0.1 -P 0 -z /var/run/frr/zserv.api -f /etc/frr/zebra.conf -i /var/run/frr/zebra.pid --log file:/var/run/frr/zebra.log
   wait_socket /var/run/frr/zserv.api 10
-  /usr/lib/frr/bgpd -d -A 127.0.0.1 -P 0 -z /var/run/frr/zserv.api -f /etc/frr/bgpd.conf -i /var/run/frr/bgpd.pid --log file:/var/log/frr/bgpd.log
+  /usr/lib/frr/bgpd -d -A 127.0.0.1 -P 0 -z /var/run/frr/zserv.api -f /etc/frr/bgpd.conf -i /var/run/frr/bgpd.pid --log file:/var/run/frr/bgpd.log
 fi

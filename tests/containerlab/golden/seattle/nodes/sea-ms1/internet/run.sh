@@ -1,6 +1,4 @@
 # Rendered by maps-lab from the plan of lab 'seattle': re-render instead of editing.
-# sea-ms1: ExaBGP (AS8075) towards the internet node.
-export exabgp_daemon_user=root exabgp_daemon_drop=false exabgp_api_cli=false
-export exabgp_tcp_bind="198.18.1.1 2001:db8:fffe::1"
-export exabgp_log_destination=/var/lib/maps-lab/internet/exabgp.log
-exec /opt/maps-lab/venv/bin/exabgp server /maps-lab/internet/exabgp.conf
+# sea-ms1: ExaBGP (AS8075) towards the internet node, started by the node agent.
+export PYTHONPATH=/opt/maps-lab/src
+exec /opt/maps-lab/venv/bin/python -m emulator.runtime.containerlab.node_agent edge /maps-lab/internet/speaker.json
