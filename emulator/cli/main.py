@@ -7,14 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from emulator.cli import contract_cmd
+from emulator.cli import contract_cmd, regression_cmd
 from emulator.core import names
 from emulator.core.errors import (MapsLabError, NoSuchLab, TopologyError, UsageError,
                                   ValidationFailed)
 
 
 # Commands that live in modules of their own: each has add_parser(subparsers).
-_COMMAND_MODULES = (contract_cmd,)
+_COMMAND_MODULES = (contract_cmd, regression_cmd)
 
 
 def _progress(line: str) -> None:
@@ -145,12 +145,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from emulator.judge import checks
+    from emulator.judge import baseline, checks
     from emulator.lab import lifecycle as lab
+    before = baseline.read(Path(args.against)) if args.against else None
     with lab.attached(_lab_of(args.lab)) as running:
         verdicts = checks.run_all(running)
+        now = baseline.record(running, verdicts) if before is not None else None
     print(checks.render(verdicts))
-    return 0 if all(v.passed for v in verdicts) else 3
+    if before is None:
+        return 0 if all(v.passed for v in verdicts) else 3
+    differences = baseline.compare(before, now)
+    print("\n" + baseline.render(before, now, differences, args.against))
+    return 3 if differences else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -363,6 +369,9 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("check", help="judge a running lab: LAG before BGP, mesh, prefixes")
     _lab_arg(p)
+    p.add_argument("--against", metavar="BASELINE",
+                   help="also compare with a baseline of `mapslab record`; exit 3 on any "
+                        "difference (a check that fails in both is none)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("demo", help="up, status, check and down in one go")
     p.add_argument("topology", nargs="?", default="topologies/seattle.yaml")

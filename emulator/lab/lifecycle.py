@@ -140,7 +140,9 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
         portal.create(labdir, topo, validate_rules=validate_rules)
         lab = _build(plan, labdir, state, runtime, step)
         start_monitor(lab)
-        result = portal.turn_up(labdir, plan, topo, turnup)
+        # A lab that did not converge (users' own configurations) was waited for already.
+        result = portal.turn_up(labdir, plan, topo, turnup,
+                                seconds=0.0 if lab.degraded else None)
         lab.degraded += list(result.problems)
         step(result.summary())
     except BaseException:

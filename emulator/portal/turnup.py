@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emulator.core.errors import WorkflowError
+from emulator.core.errors import WaitTimeout, WorkflowError
 from emulator.core.events import EventKind
 from emulator.core.labdir import LabDir
 from emulator.plan.model import Plan
 from emulator.portal import notify, store
 from emulator.portal.notify import Milestone
-from emulator.portal.provisioning import provision
+from emulator.portal.provisioning import provision, sync
 from emulator.portal.registration import apply_declared
 from emulator.portal.review import changed_fixed_fields, review
 from emulator.portal.state import ConnectionProgress, ConnectionState
@@ -88,7 +88,8 @@ class TurnUp:
                 f"automated emails)")
 
 
-def turn_up(labdir: LabDir, plan: Plan, topo: Topology, mode: str = "auto") -> TurnUp:
+def turn_up(labdir: LabDir, plan: Plan, topo: Topology, mode: str = "auto",
+            seconds: float | None = None) -> TurnUp:
     """After `up` built the lab: provision, then in auto mode apply the declared intent.
 
     Manual mode registers nothing: the user rehearses the portal with `mapslab asn register`
@@ -96,7 +97,12 @@ def turn_up(labdir: LabDir, plan: Plan, topo: Topology, mode: str = "auto") -> T
     """
     if mode not in ("auto", "manual"):
         raise WorkflowError(f"turn-up mode {mode!r}: choose auto or manual")
-    found = provision(labdir, plan)
+    try:
+        found = provision(labdir, plan, seconds)
+    except WaitTimeout:
+        # Some connection is still Validating (its sessions are not up): that is the lab's
+        # state to report, not a reason to refuse the rest of the turn-up.
+        found = sync(labdir, plan)
     problems = [c.describe() for c in found if not c.active]
     if mode == "auto" and any(c.active for c in found):
         apply_declared(labdir, plan, topo)

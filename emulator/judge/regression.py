@@ -1,0 +1,344 @@
+"""Regression runs (`mapslab test`): a topology, with other router programs or configurations on
+its peer routers if asked, brought up, judged by every check and by the chosen failover
+scenarios, and always torn down.
+
+  topology + --router overrides → the topology as tested (config paths absolute) → up →
+  every check → the observed state → each scenario on a target of its kind, recovered → down →
+  a Run, which emulator.judge.junit renders and `evidence` dumps with every observation.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from emulator.core.errors import RuntimeUnavailable, UsageError
+from emulator.judge import harness, scenarios
+from emulator.judge.checks import CHECKS
+from emulator.judge.junit import CHECK, FAILOVER, LAB, Case
+from emulator.judge.scenarios import ScenarioResult, TargetKind
+from emulator.judge.verdict import Verdict
+from emulator.lab import lifecycle
+from emulator.nodes import registry
+from emulator.observe import status as lab_status
+from emulator.plan.model import Plan, Role
+from emulator.topology.intent import Topology
+
+Progress = Callable[[str], None]
+EVIDENCE_FORMAT = "mapslab-test-evidence"
+EVIDENCE_VERSION = 1
+
+
+# ---- what to test: router overrides, scenarios, the topology as tested ----
+
+@dataclass(frozen=True)
+class RouterOverride:
+    """`--router NODE=SOFTWARE[:CONFIG]`: the program (and the user's file) a peer router runs
+    instead of the topology's; without CONFIG the program's lab-made configuration."""
+
+    node: str
+    software: str
+    config: Path | None = None     # absolute
+
+    def __str__(self) -> str:
+        return f"{self.node}={self.software}" + (f":{self.config}" if self.config else "")
+
+
+def parse_routers(texts: list[str], topo: Topology, source: str) -> tuple[RouterOverride, ...]:
+    """Every --router option checked against the topology; one UsageError naming each bad one.
+    CONFIG is relative to the current directory."""
+    problems: list[str] = []
+    found: dict[str, RouterOverride] = {}
+    routers = [r.name for r in topo.routers]
+    programs = registry.softwares(Role.PEER_ROUTER)
+    for text in texts:
+        node, equals, rest = text.partition("=")
+        software, colon, config = rest.partition(":")
+        where = f"--router {text!r}"
+        if not equals or not node or not software or (colon and not config):
+            problems.append(f"{where}: expected NODE=SOFTWARE or NODE=SOFTWARE:CONFIG")
+            continue
+        if node not in routers:
+            problems.append(f"{where}: {node!r} is not a peer router of {source} "
+                            f"(peer routers: {', '.join(routers)})")
+        if software not in programs:
+            problems.append(f"{where}: no peer router runs {software!r} in this lab; choose one "
+                            f"of: {', '.join(programs)}")
+        path = Path(config).expanduser().resolve() if config else None
+        if path is not None and not path.is_file():
+            problems.append(f"{where}: configuration file {path} does not exist")
+        if node in found:
+            problems.append(f"{where}: {node} is given a program twice")
+        found[node] = RouterOverride(node, software, path)
+    if problems:
+        raise UsageError("\n  ".join(["bad --router option(s):", *problems]))
+    return tuple(found.values())
+
+
+def parse_scenarios(text: str | None) -> tuple[str, ...]:
+    """`S1,S2` or `all` (every registered scenario, smallest target first); none by default."""
+    if not text:
+        return ()
+    known = scenarios.names()
+    if text.strip() == "all":
+        return known
+    chosen = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    unknown = [s for s in chosen if s not in known]
+    if unknown or not chosen:
+        raise UsageError(f"--scenarios {text!r}: unknown scenario(s) {', '.join(unknown) or '(none)'}"
+                         f"; choose from {', '.join(known)}, or `all`")
+    return chosen
+
+
+def as_tested(source: Path, topo: Topology, overrides: tuple[RouterOverride, ...]) -> str:
+    """The topology's YAML with the overrides applied and every `config:` made absolute, so that
+    the copy means the same wherever it is written."""
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    raw["lab"] = topo.lab              # a file without `lab:` is named after itself
+    base = source.resolve().parent
+    exchange = raw.get("exchange") or {}
+    holders = [*(raw.get("routers") or []), exchange.get("route-server") or {},
+               *(exchange.get("members") or [])]
+    for holder in holders:
+        if holder.get("config"):
+            holder["config"] = str((base / holder["config"]).resolve())
+    chosen = {o.node: o for o in overrides}
+    for router in raw.get("routers") or []:
+        override = chosen.get(router.get("name"))
+        if override is not None:
+            router["software"] = override.software
+            router.pop("config", None)   # the topology's file was written for its own program
+            if override.config:
+                router["config"] = str(override.config)
+    header = f"# {source} as tested by `mapslab test`"
+    header += "".join(f" --router {o}" for o in overrides) + "\n"
+    return header + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a scenario is run against, or why it is not run in this lab."""
+
+    name: str | None
+    member: int = 1
+    skipped: str | None = None
+
+
+def target_for(plan: Plan, kind: TargetKind) -> Target:
+    """The first LAG, peer router, edge or location of the plan, as the scenario's kind asks."""
+    if kind in (TargetKind.MEMBER, TargetKind.LAG):
+        return Target(plan.lags[0].name) if plan.lags else Target(None, skipped="no LAG in this lab")
+    if kind is TargetKind.PEER_ROUTER:
+        routers = plan.nodes_with(Role.PEER_ROUTER)
+        return Target(routers[0].name) if routers else Target(None, skipped="no peer router")
+    if kind is TargetKind.EDGE:
+        edges = [lag.b_node for lag in plan.lags]
+        return Target(edges[0]) if edges else Target(None, skipped="no edge router with a link")
+    locations = list(dict.fromkeys(n.location for n in plan.nodes_with(Role.PEER_ROUTER)))
+    if len(locations) < 2:
+        return Target(None, skipped="one location only: there is no other location to move to")
+    return Target(locations[0])
+
+
+# ---- the run ----
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    case: Case
+    scenario: str
+    target: str | None
+    member: int
+    result: ScenarioResult | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything a regression run judged and observed."""
+
+    lab: str
+    source: Path
+    topology: str                        # the YAML as tested
+    overrides: tuple[RouterOverride, ...]
+    started: float
+    up: Case
+    degraded: tuple[str, ...]
+    checks: tuple[Case, ...]
+    observed: lab_status.Status | None
+    observe_error: str | None
+    scenarios: tuple[ScenarioOutcome, ...]
+    kept: bool
+    left_behind: tuple[str, ...]
+
+    @property
+    def cases(self) -> list[Case]:
+        return [self.up, *self.checks, *(s.case for s in self.scenarios)]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.ok for c in self.cases)
+
+
+def _failure(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _check(lab, name: str, check, progress: Progress) -> Case:
+    started = time.monotonic()
+    try:
+        verdict = check(lab)
+    except Exception as exc:      # a check that breaks is an error of that check, not of the run
+        case = Case(CHECK, name, time.monotonic() - started, error=_failure(exc))
+        progress(f"ERROR {name:<20} {case.error}")
+        return case
+    progress(f"{'PASS' if verdict.passed else 'FAIL'}  {name:<20} {verdict.summary}")
+    return Case(CHECK, name, time.monotonic() - started, verdict)
+
+
+def _recover(lab) -> str | None:
+    """Undo every fault and wait until all is back; what went wrong, or None."""
+    try:
+        scenarios.recover(lab)
+        harness.settle(lab)
+    except Exception as exc:
+        return _failure(exc)
+    return None
+
+
+def _scenario(lab, name: str, progress: Progress, not_run: str | None) -> ScenarioOutcome:
+    chosen = scenarios.get(name)
+    target = target_for(lab.plan, chosen.target_kind)
+    title = name + (f" {target.name}" if target.name else "")
+    if chosen.target_kind is TargetKind.MEMBER and target.name:
+        title += f" member {target.member}"
+    skipped = not_run or target.skipped
+    started = time.monotonic()
+    if skipped is None:
+        try:
+            chosen.check(lab, target.name, target.member)
+        except RuntimeUnavailable as exc:     # not possible here (e.g. kernel bonds), not broken
+            skipped = f"not possible in this lab: {exc}"
+    if skipped is not None:
+        progress(f"SKIP  {title:<20} {skipped}")
+        return ScenarioOutcome(Case(FAILOVER, title, 0.0, skipped=skipped), name, target.name,
+                               target.member)
+    progress(f"      {title}: injecting under traffic ...")
+    try:
+        result = harness.run(lab, name, target.name, target.member)
+    except Exception as exc:
+        error = _failure(exc)
+        problem = _recover(lab)
+        if problem:
+            error += f"\nrecovery failed too: {problem}"
+        progress(f"ERROR {title:<20} {error}")
+        return ScenarioOutcome(Case(FAILOVER, title, time.monotonic() - started, error=error),
+                               name, target.name, target.member)
+    verdict = harness.judge(result)
+    progress(f"{'PASS' if verdict.passed else 'FAIL'}  {title:<20} {verdict.summary}")
+    return ScenarioOutcome(Case(FAILOVER, title, time.monotonic() - started, verdict), name,
+                           target.name, target.member, result)
+
+
+def _unrecovered(outcome: ScenarioOutcome) -> bool:
+    return "recovery failed too" in (outcome.case.error or "")
+
+
+def _observe(lab) -> tuple[lab_status.Status | None, str | None]:
+    try:
+        return lab_status.status(lab), None
+    except Exception as exc:
+        return None, _failure(exc)
+
+
+def _judge(lab, chosen: tuple[str, ...], progress: Progress) -> tuple:
+    """Every check, the observed state, then each scenario (skipped once the lab is broken)."""
+    degraded = tuple(lab.degraded)
+    checks = tuple(_check(lab, name, check, progress) for name, check in CHECKS.items())
+    observed, observe_error = _observe(lab)
+    outcomes: list[ScenarioOutcome] = []
+    for name in chosen:
+        not_run = f"not run: the lab is degraded ({degraded[0]})" if degraded else None
+        broken = next((o for o in outcomes if _unrecovered(o)), None)
+        if broken is not None:
+            not_run = f"not run: the lab did not recover after {broken.case.name}"
+        outcomes.append(_scenario(lab, name, progress, not_run))
+    return degraded, checks, observed, observe_error, tuple(outcomes)
+
+
+def run(source: Path, topo: Topology, overrides: tuple[RouterOverride, ...],
+        chosen: tuple[str, ...], keep: bool = False, progress: Progress = lambda _: None) -> Run:
+    """Up, every check, each chosen scenario, down: always, also on an error or Ctrl-C, unless
+    keep (then the faults are undone and the lab stays up). A topology the lab refuses raises
+    before anything exists."""
+    text = as_tested(source, topo, overrides)
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="mapslab-test-") as folder:
+        copy = Path(folder) / f"{topo.lab}.yaml"
+        copy.write_text(text, encoding="utf-8")
+        t0 = time.monotonic()
+        lab = lifecycle.up(copy, progress=progress)
+        try:
+            up_seconds = time.monotonic() - t0
+            degraded, checks, observed, observe_error, outcomes = _judge(lab, chosen, progress)
+        finally:
+            if keep and scenarios.active(lab):
+                problem = _recover(lab)
+                if problem:
+                    progress(f"could not undo the faults of the kept lab: {problem}")
+            lab.close()
+            if not keep:
+                lifecycle.down(topo.lab)
+    up = Case(LAB, "up", up_seconds, Verdict(
+        "up", not degraded, f"the lab is degraded: {len(degraded)} problem(s)" if degraded
+        else "the lab converged", degraded))
+    left = () if keep else tuple(lifecycle.leftovers(topo.lab))
+    return Run(topo.lab, source, text, overrides, started, up, degraded, checks, observed,
+               observe_error, outcomes, keep, left)
+
+
+# ---- the evidence file ----
+
+def _case_json(case: Case) -> dict:
+    v = case.verdict
+    return {"name": case.name, "classname": case.classname, "outcome": case.outcome,
+            "seconds": round(case.seconds, 3), "check": v.check if v else None,
+            "passed": v.passed if v else False, "summary": v.summary if v else None,
+            "evidence": list(v.evidence) if v else [], "error": case.error,
+            "skipped": case.skipped}
+
+
+def _result_json(r: ScenarioResult) -> dict:
+    return {**asdict(r), "convergence_ms": r.convergence_ms,
+            "traffic": {**asdict(r.traffic), "lost": r.traffic.lost},
+            "after_recovery": {**asdict(r.after_recovery), "lost": r.after_recovery.lost}}
+
+
+def evidence(r: Run) -> dict:
+    """Every observation behind every verdict, as JSON."""
+    return {
+        "format": EVIDENCE_FORMAT, "version": EVIDENCE_VERSION, "lab": r.lab,
+        "started_at": r.started, "passed": r.passed,
+        "topology": {"source": str(r.source), "as_tested": r.topology},
+        "overrides": [{"node": o.node, "software": o.software,
+                       "config": str(o.config) if o.config else None} for o in r.overrides],
+        "degraded": list(r.degraded),
+        "up": _case_json(r.up),
+        "checks": [_case_json(c) for c in r.checks],
+        "observed": lab_status.status_json(r.observed) if r.observed else None,
+        "observe_error": r.observe_error,
+        "scenarios": [{"scenario": s.scenario, "target": s.target, "member": s.member,
+                       **_case_json(s.case),
+                       "result": _result_json(s.result) if s.result else None}
+                      for s in r.scenarios],
+        "kept": r.kept, "left_behind": list(r.left_behind),
+    }
+
+
+def junit_properties(r: Run) -> dict[str, str]:
+    properties = {"lab": r.lab, "topology": str(r.source)}
+    properties.update({f"router {o.node}": str(o).partition("=")[2] for o in r.overrides})
+    properties.update({f"degraded {i + 1}": d for i, d in enumerate(r.degraded)})
+    return properties
