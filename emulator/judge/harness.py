@@ -46,6 +46,7 @@ def run(lab, scenario: str, target: str, member: int = 1, rate: float = 100.0,
         except WaitTimeout:
             removed_after = None
     result = probe.result()
+    seen_during = chosen.during(lab, fault)
     lag_up = all(o.peer_side.up for o in observe.lags(lab.plan, lab.driver)
                  if lag is None or o.lag == lag.name)
     drops = Timeline.read(lab.dir).session_drops(fault.injected_at)
@@ -55,7 +56,8 @@ def run(lab, scenario: str, target: str, member: int = 1, rate: float = 100.0,
     recovery = time.time() - started
     after = traffic.measure(lab, count=int(2 * rate), rate=rate)
     outcome = ScenarioResult(scenario, target, member, result, after, len(drops), lag_up,
-                             removed_after, recovery, hold_time, fault.injected_at)
+                             removed_after, recovery, hold_time, fault.injected_at,
+                             seen_during)
     record(lab, outcome)
     return outcome
 

@@ -62,3 +62,34 @@ def test_syntax_error_exits_2_with_file_and_line_and_creates_nothing():
     assert "routers[0].config: frr rejects its configuration:" in result.stderr
     assert "frr-syntax-error.conf:37:" in result.stderr and "remote-ass" in result.stderr
     assert lab_module.leftovers("itsyntax") == []
+
+
+def _copy(tmp_path, source, lab):
+    """A topology under another lab name, its config paths made absolute."""
+    text = source.read_text()
+    text = re.sub(r"^lab: .*$", f"lab: {lab}", text, count=1, flags=re.M)
+    text = re.sub(r"config: (\S+)", lambda m: f"config: {(source.parent / m.group(1)).resolve()}",
+                  text)
+    path = tmp_path / f"{lab}.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("source,lab,passes", [
+    ("topologies/seattle.yaml", "itflood", True),
+    ("topologies/broken/no-max-prefix.yaml", "itfloodbad", False),
+], ids=["limit-500", "no-limit"])
+def test_prefix_flood_judges_the_peers_prefix_limit_in_behaviour(tmp_path, source, lab, passes):
+    """The edge announces 550 IPv4 prefixes on link A: a peer with a limit in 400-500 drops the
+    session and installs none of them all; one without a limit installs every one."""
+    from emulator.judge import harness
+    from tests.integration.conftest import lab_named
+    with lab_named(lab, _copy(tmp_path, ROOT / source, lab)) as running:
+        result = harness.run(running, "prefix-flood", "sea-1-a")
+        verdict = harness.judge(result)
+    assert verdict.passed is passes, verdict
+    if not passes:
+        assert any("sea-pr1 installed all" in e and "no prefix limit" in e
+                   for e in verdict.evidence), verdict.evidence
+    else:
+        assert result.session_drops >= 1          # the limit tripped: the session went down

@@ -66,7 +66,7 @@ def test_every_scenario_is_registered_with_its_target_kind():
     found = {name: s.target_kind for name, s in scenarios.registered().items()}
     assert found == {
         "member-down": TargetKind.MEMBER, "member-silent": TargetKind.MEMBER,
-        "lacp-mismatch": TargetKind.MEMBER, "lag-down": TargetKind.LAG,
+        "lacp-mismatch": TargetKind.MEMBER, "lag-down": TargetKind.LAG, "prefix-flood": TargetKind.LAG,
         "peer-router-down": TargetKind.PEER_ROUTER, "edge-down": TargetKind.EDGE,
         "location-down": TargetKind.LOCATION}
     order = list(TargetKind)
@@ -83,7 +83,7 @@ def test_an_unknown_scenario_names_the_known_ones(lab):
 
 def test_how_long_each_fault_holds_under_traffic(plan):
     assert {n: scenarios.get(n).hold(plan) for n in scenarios.names()} == {
-        "lacp-mismatch": 5.0, "member-down": 5.0, "member-silent": 5.0,
+        "lacp-mismatch": 5.0, "member-down": 5.0, "member-silent": 5.0, "prefix-flood": 5.0,
         "lag-down": 14.0, "peer-router-down": 14.0, "edge-down": 14.0, "location-down": 14.0}
 
 
@@ -258,3 +258,25 @@ def test_an_outage_must_move_the_traffic_within_the_hold_time(scenario):
     assert problems(result(scenario, traffic=probe(1400, 1400, 14000.0, {}))) == (
         "traffic took 14000 ms to move, more than the hold time 10 s + 1.5 s to propagate",
         "no traffic at all got through")
+
+
+def test_prefix_flood_exceeds_the_pages_limit_with_new_prefixes(plan):
+    from emulator.core.page import MAX_PREFIX_MAXIMUM
+    from emulator.judge.scenarios.prefix_flood import flood
+    extra = flood(plan)
+    usual = {p for p in plan.microsoft_prefixes if ":" not in p}
+    assert len(usual) + len(extra) > MAX_PREFIX_MAXIMUM
+    assert not usual & set(extra) and len(set(extra)) == len(extra)
+
+
+def test_prefix_flood_fails_when_the_peer_installed_the_flood():
+    from emulator.judge.probe import ProbeResult
+    from emulator.judge.scenarios.base import ScenarioResult
+    traffic = ProbeResult(sent=100, received=100, reordered=0, duplicates=0, interval_ms=10.0,
+                          longest_gap_ms=0.0, responders={"sea-ms2": 100})
+    good = ScenarioResult("prefix-flood", "sea-1-a", 1, traffic, traffic, 1, True, None, 3.0,
+                          10, 0.0)
+    bad = ScenarioResult("prefix-flood", "sea-1-a", 1, traffic, traffic, 0, True, None, 3.0,
+                         10, 0.0, ("sea-pr1 installed all 270 extra prefixes",))
+    assert scenarios.get("prefix-flood").expect(good) == []
+    assert scenarios.get("prefix-flood").expect(bad) == ["sea-pr1 installed all 270 extra prefixes"]

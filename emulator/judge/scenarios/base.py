@@ -60,6 +60,8 @@ class ScenarioResult:
     recovery_seconds: float
     hold_time: int
     injected_at: float
+    # What the scenario itself observed while the fault held (Scenario.during), as problems.
+    fault_problems: tuple[str, ...] = ()
 
     @property
     def convergence_ms(self) -> float:
@@ -89,6 +91,11 @@ class Scenario(ABC):
     @abstractmethod
     def hold(self, plan: Plan) -> float:
         """How long the harness keeps the fault under traffic unless told otherwise."""
+
+    def during(self, lab: Lab, fault: Fault) -> tuple[str, ...]:
+        """Observe what the scenario is about while the fault still holds (after the traffic
+        was measured); every problem found. Most scenarios judge from the traffic alone."""
+        return ()
 
     @abstractmethod
     def expect(self, result: ScenarioResult) -> list[str]:

@@ -8,6 +8,7 @@ from emulator.core.errors import FaultError
 from emulator.judge.scenarios.base import Scenario, TargetKind
 
 _SCENARIOS: dict[str, Scenario] = {}
+_loaded = False
 
 
 def register(cls: type[Scenario]) -> type[Scenario]:
@@ -19,14 +20,17 @@ def register(cls: type[Scenario]) -> type[Scenario]:
 
 
 def _load() -> None:
+    """Import every module once (one imported directly before is no reason to skip the rest)."""
+    global _loaded
     package = importlib.import_module(__package__)
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{__package__}.{module.name}")
+    _loaded = True
 
 
 def registered() -> dict[str, Scenario]:
     """Every scenario by name, smallest target first."""
-    if not _SCENARIOS:
+    if not _loaded:
         _load()
     order = list(TargetKind)
     return {s.name: s for s in sorted(_SCENARIOS.values(),

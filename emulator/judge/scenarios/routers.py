@@ -19,8 +19,9 @@ from emulator.plan.model import Role
 if TYPE_CHECKING:
     from emulator.lab.lifecycle import Lab
 
-# The pid files of the peer-router programs the lab starts (FRR's zebra and bgpd, BIRD).
-PEER_ROUTER_PIDFILES = ("bgpd.pid", "zebra.pid", "bird.pid")
+# The pid files of the peer-router programs the lab starts (FRR's zebra and bgpd, BIRD,
+# OpenBGPD's bgpd, GoBGP's gobgpd).
+PEER_ROUTER_PIDFILES = ("bgpd.pid", "zebra.pid", "bird.pid", "gobgpd.pid")
 
 
 def interfaces(lab: Lab, node: str) -> list[str]:
