@@ -58,17 +58,37 @@ def mesh_formed(lab, sessions: list[observe.SessionState] | None = None) -> Verd
 
 
 def microsoft_prefixes(lab) -> Verdict:
+    """Every peer router holds the whole Microsoft prefix set, and each of its interconnect
+    sessions received it itself: a router whose own Microsoft session is down still holds the
+    set through its partner (iBGP), which must not pass for that session."""
     plan = lab.plan
     want = {"ipv4": sum(1 for p in plan.microsoft_prefixes if ":" not in p)}
     want["ipv6"] = len(plan.microsoft_prefixes) - want["ipv4"]
     evidence, bad = [], []
+    sessions = sessions_ok = 0
     for node in plan.nodes_with(Role.PEER_ROUTER):
-        counts = observe.microsoft_prefix_count(plan, node.name, lab.node_dir(node.name))
+        d = lab.node_dir(node.name)
+        counts = observe.microsoft_prefix_count(plan, node.name, d)
         line = f"{node.name}: ipv4 {counts['ipv4']}/{want['ipv4']}, ipv6 {counts['ipv6']}/{want['ipv6']}"
         (evidence if counts == want else bad).append(line)
+        for state in observe.node_sessions(plan, node.name, d):
+            if not state.interconnect:
+                continue
+            sessions += 1
+            got = state.prefixes_received
+            line = (f"{node.name} session {state.session} from {state.peer_node} "
+                    f"{state.peer_address}: {state.state}, {got}/{want[state.family]} received")
+            if state.established and got >= want[state.family]:
+                sessions_ok += 1
+                continue
+            bad.append(line)
+    routers = len(plan.nodes_with(Role.PEER_ROUTER))
+    held = len(evidence)
     return Verdict("microsoft-prefixes", not bad,
-                   f"{len(evidence)} of {len(evidence) + len(bad)} peer routers hold the "
-                   f"{len(plan.microsoft_prefixes)} Microsoft prefixes", tuple(bad + evidence))
+                   f"{held} of {routers} peer routers hold the {len(plan.microsoft_prefixes)} "
+                   f"Microsoft prefixes; {sessions_ok} of {sessions} interconnect sessions "
+                   f"received them", 
+                   tuple(bad + evidence))
 
 
 def peer_prefixes(lab) -> Verdict:

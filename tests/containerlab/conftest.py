@@ -17,7 +17,7 @@ FIXTURES_DIR = HERE / "fixtures"
 
 
 def plan_of(topology: Path) -> Plan:
-    return resolve(load(topology))
+    return resolve(load(topology), Path(topology).resolve().parent)
 
 
 @pytest.fixture(scope="session")
