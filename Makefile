@@ -32,6 +32,7 @@ unit: setup
 
 bench: setup
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/programs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
