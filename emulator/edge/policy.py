@@ -31,7 +31,7 @@ class Outcome(str, Enum):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class RouteVerdict:
     prefix: str
     outcome: Outcome
     rule: str
@@ -49,26 +49,26 @@ def is_private_asn(asn: int) -> bool:
     return asn_use(asn) is Use.PRIVATE
 
 
-def judge(policy: EdgePolicy, prefix: str, as_path: list[int]) -> Verdict:
+def judge(policy: EdgePolicy, prefix: str, as_path: list[int]) -> RouteVerdict:
     if MICROSOFT_ASN in as_path:
-        return Verdict(prefix, Outcome.DISCARDED, "MS-LOOP",
+        return RouteVerdict(prefix, Outcome.DISCARDED, "MS-LOOP",
                        f"AS path {as_path} already holds AS{MICROSOFT_ASN}")
     private = [asn for asn in as_path if is_private_asn(asn)]
     if private:
-        return Verdict(prefix, Outcome.REJECTED, "MS-PRIVATE-ASN",
+        return RouteVerdict(prefix, Outcome.REJECTED, "MS-PRIVATE-ASN",
                        f"private ASN {private[0]} in AS path {as_path}")
     network = ipaddress.ip_network(prefix, strict=False)
     if network.version == 4 and network.prefixlen > LONGEST_IPV4_WITHOUT_ACTIVATION:
         if prefix not in policy.activated_prefixes:
-            return Verdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
+            return RouteVerdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
                            f"/{network.prefixlen} is longer than /24 and not activated")
         if len(as_path) > MAX_AS_PATH_FOR_LONG_PREFIX:
-            return Verdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
+            return RouteVerdict(prefix, Outcome.REJECTED, "MS-LONG-PREFIX",
                            f"activated /{network.prefixlen} with AS path length {len(as_path)} "
                            f"(must be less than four)")
     origin = as_path[-1] if as_path else None
     if origin is not None and origin not in policy.registered_asns:
-        return Verdict(prefix, Outcome.NOT_OPTIMIZED, "MS-REGISTERED",
+        return RouteVerdict(prefix, Outcome.NOT_OPTIMIZED, "MS-REGISTERED",
                        f"origin AS{origin} is not a registered ASN")
-    return Verdict(prefix, Outcome.OPTIMIZED, "MS-OPTIMIZED",
+    return RouteVerdict(prefix, Outcome.OPTIMIZED, "MS-OPTIMIZED",
                    f"origin AS{origin}, AS path {as_path}")

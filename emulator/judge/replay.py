@@ -183,7 +183,7 @@ def _peer_side_state(lab, session: BgpSession) -> str:
 QUIET = 5.0
 
 
-def settle(lab, quiet: float = QUIET) -> Routes:
+def wait_quiet(lab, quiet: float = QUIET) -> Routes:
     """Wait (prefixes budget) until no edge route has changed for `quiet` seconds."""
     last: dict = {"routes": None, "since": time.monotonic()}
 
@@ -207,7 +207,7 @@ def take_over(lab, session: BgpSession) -> None:
     wait.until("ebgp_session", lambda: session_routes(lab, session),
                lambda table: "" if table is None else
                f"{session.b_node} still holds {len(table)} routes from {session.a_address}")
-    settle(lab)
+    wait_quiet(lab)
 
 
 def hand_back(lab, session: BgpSession) -> None:

@@ -21,10 +21,12 @@ from emulator.core import wait
 from emulator.portal import turnup as portal
 from emulator.nodes import config as node_config
 from emulator.nodes import exabgp, preflight, registry
+from emulator.nodes.base import Host
 from emulator.core.errors import LabStateError, RuntimeUnavailable, ValidationFailed, WaitTimeout
 from emulator.runtime.lag import select
 from emulator.runtime.lag.bond import BondLagDriver
 from emulator.runtime.lag.ovs import OvsLagDriver
+from emulator.runtime import registry as runtimes
 from emulator.runtime.base import node_sysctls
 from emulator.core.events import EventKind
 from emulator.core.labdir import LabDir, LabState
@@ -55,13 +57,16 @@ def missing_tools() -> list[str]:
 
 @dataclass
 class Lab:
-    """A lab that is up: its plan, directory, runtime and LAG driver."""
+    """A lab that is up: its plan, directory, runtime and LAG driver, and the host its observers
+    read through (this machine, against the control sockets in the lab's directory, unless the
+    runtime says otherwise: containerlab's `docker exec`)."""
 
     plan: Plan
     dir: LabDir
     runtime: NetnsRuntime
     driver: object
     degraded: list[str] = field(default_factory=list)
+    host: Host = observe.LOCAL
 
     def node_dir(self, node: str) -> Path:
         return self.dir.node(node)
@@ -72,14 +77,19 @@ class Lab:
 
 def _driver(kind: str, runtime: NetnsRuntime, labdir: LabDir):
     if kind == "kernel-bond":
-        return BondLagDriver(runtime._ip, lambda n, i, a: runtime.configure(n, i, a))
+        return BondLagDriver(runtime.iproute, lambda n, i, a: runtime.configure(n, i, a))
     return OvsLagDriver(runtime, labdir.node)
 
 
 def open_lab(name: str) -> Lab:
-    """Attach to a running lab from its recorded state."""
+    """Attach to a running lab from its recorded state, through the runtime that built it: one
+    that deploys labs whole (containerlab) attaches its own."""
     labdir = LabDir(name)
     state = labdir.read_state()
+    deployment = runtimes.get(state.runtime).deployment
+    if deployment is not None:
+        found = deployment().attach(labdir)
+        return Lab(found.plan, found.dir, found.runtime, found.driver, host=found.host)
     plan = recorded_plan(labdir)
     runtime = NetnsRuntime(plan.lab)
     return Lab(plan, labdir, runtime, _driver(state.lag_driver, runtime, labdir))
@@ -182,7 +192,7 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     step(f"{members} LAG member links, exchange LAN with {len(plan.lan_ports)} ports")
 
     first = plan.lags[0].a_node if plan.lags else plan.nodes[0].name
-    state.lag_driver = select.choose(runtime._ip(first))
+    state.lag_driver = select.choose(runtime.iproute(first))
     labdir.write_state(state)
     driver = _driver(state.lag_driver, runtime, labdir)
     lag_nodes = [n for n in plan.nodes if plan.lags_of(n.name)]

@@ -59,6 +59,10 @@ class NetnsRuntime:
     def ns(self, node: str) -> str:
         return namespace(self.lab, node)
 
+    def iproute(self, node: str) -> IPRoute:
+        """The node's netlink socket (pyroute2), opened once."""
+        return self._ip(node)
+
     def _ip(self, node: str) -> IPRoute:
         if node not in self._ipr:
             self._ipr[node] = IPRoute(netns=self.ns(node))

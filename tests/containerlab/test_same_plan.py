@@ -61,6 +61,9 @@ class RecordingRuntime(FakeRuntime):
         self.name_of: dict[int, str] = {}
         self.counter = itertools.count(1)
 
+    def iproute(self, node: str) -> RecordingNetlink:
+        return self._ip(node)
+
     def _ip(self, node: str) -> RecordingNetlink:
         return RecordingNetlink(node, self)
 

@@ -40,15 +40,22 @@ class FakeLab:
         return self.dir.node(node)
 
 
-def ovs_driver(name: str = "openvswitch") -> SimpleNamespace:
-    return SimpleNamespace(name=name, _vsctl=lambda node, *args: ["ovs-vsctl", node, *args])
+def ovs_driver(name: str = "openvswitch", runtime: FakeRuntime | None = None):
+    """A LAG driver that records its aggregation-key changes as ovs-vsctl runs."""
+    def set_aggregation_key(node: str, member: str, key: int | None) -> None:
+        args = (["remove", "interface", member, "other_config", "lacp-aggregation-key"]
+                if key is None else
+                ["set", "interface", member, f"other_config:lacp-aggregation-key={key}"])
+        runtime.run(node, ["ovs-vsctl", node, *args])
+    return SimpleNamespace(name=name, set_aggregation_key=set_aggregation_key)
 
 
 @pytest.fixture
 def lab(plan, tmp_path) -> FakeLab:
     labdir = LabDir("unit", root=tmp_path)
     labdir.path.mkdir(parents=True)
-    return FakeLab(plan, labdir, FakeRuntime(), ovs_driver())
+    runtime = FakeRuntime()
+    return FakeLab(plan, labdir, runtime, ovs_driver(runtime=runtime))
 
 
 def recorded(lab) -> list[dict]:

@@ -32,15 +32,11 @@ class LacpMismatch(MemberScenario):
 
     def inject(self, lab: Lab, fault: Fault) -> None:
         lag, member = self.member(lab, fault)
-        lab.runtime.run(lag.a_node, lab.driver._vsctl(
-            lag.a_node, "set", "interface", member.a_ifname,
-            f"other_config:lacp-aggregation-key={OTHER_KEY}"))
+        lab.driver.set_aggregation_key(lag.a_node, member.a_ifname, OTHER_KEY)
 
     def recover(self, lab: Lab, fault: Fault) -> None:
         lag, member = self.member(lab, fault)
-        lab.runtime.run(lag.a_node, lab.driver._vsctl(
-            lag.a_node, "remove", "interface", member.a_ifname, "other_config",
-            "lacp-aggregation-key"))
+        lab.driver.set_aggregation_key(lag.a_node, member.a_ifname, None)
 
     def expect(self, result: ScenarioResult) -> list[str]:
         return no_session_drops(result) + lag_stayed_up(result)

@@ -42,6 +42,16 @@ class OvsLagDriver:
     def _vsctl(self, node: str, *args: str) -> list[str]:
         return ["ovs-vsctl", f"--db=unix:{self._dir(node)}/db.sock", "--timeout=10", *args]
 
+    def set_aggregation_key(self, node: str, member: str, key: int | None) -> None:
+        """Give one member its own LACP aggregation key (IEEE 802.1AX-2014 6.3.5: links with
+        different keys never aggregate), or back the bond's own with None."""
+        if key is None:
+            self.runtime.run(node, self._vsctl(node, "remove", "interface", member,
+                                               "other_config", "lacp-aggregation-key"))
+        else:
+            self.runtime.run(node, self._vsctl(node, "set", "interface", member,
+                                               f"other_config:lacp-aggregation-key={key}"))
+
     def prepare(self, node: Node, lags: list[Lag]) -> None:
         """Create the database with every bridge and bond of the node (no daemon yet)."""
         d = self._dir(node.name)
