@@ -18,9 +18,10 @@ from emulator.plan.model import Role
 from emulator.judge.router_checks import ROUTER_CHECKS
 from emulator.judge.verdict import Verdict
 from emulator.observe.timeline import Timeline
+from emulator.lab.lifecycle import Lab
 
 
-def lag_before_bgp(lab) -> Verdict:
+def lag_before_bgp(lab: Lab) -> Verdict:
     """Every interconnect session reached Established while its LAG was up, never before."""
     timeline = Timeline.read(lab.dir)
     t0 = timeline.start
@@ -44,8 +45,9 @@ def lag_before_bgp(lab) -> Verdict:
                    tuple(bad + evidence))
 
 
-def mesh_formed(lab, sessions: list[observe.SessionState] | None = None) -> Verdict:
-    sessions = sessions if sessions is not None else observe.all_sessions(lab.plan, lab.node_dir)
+def mesh_formed(lab: Lab, sessions: list[observe.SessionState] | None = None) -> Verdict:
+    sessions = sessions if sessions is not None else observe.all_sessions(lab.plan, lab.node_dir,
+                                                                          lab.host)
     interconnect = [s for s in sessions if s.interconnect]
     down = [s for s in interconnect if not s.established]
     evidence = tuple(f"{s.session} {s.node} → {s.peer_node} {s.peer_address}: {s.state}"
@@ -57,7 +59,7 @@ def mesh_formed(lab, sessions: list[observe.SessionState] | None = None) -> Verd
                    evidence)
 
 
-def microsoft_prefixes(lab) -> Verdict:
+def microsoft_prefixes(lab: Lab) -> Verdict:
     """Every peer router holds the whole Microsoft prefix set, and each of its interconnect
     sessions received it itself: a router whose own Microsoft session is down still holds the
     set through its partner (iBGP), which must not pass for that session."""
@@ -68,10 +70,10 @@ def microsoft_prefixes(lab) -> Verdict:
     sessions = sessions_ok = 0
     for node in plan.nodes_with(Role.PEER_ROUTER):
         d = lab.node_dir(node.name)
-        counts = observe.microsoft_prefix_count(plan, node.name, d)
+        counts = observe.microsoft_prefix_count(plan, node.name, d, lab.host)
         line = f"{node.name}: ipv4 {counts['ipv4']}/{want['ipv4']}, ipv6 {counts['ipv6']}/{want['ipv6']}"
         (evidence if counts == want else bad).append(line)
-        for state in observe.node_sessions(plan, node.name, d):
+        for state in observe.node_sessions(plan, node.name, d, lab.host):
             if not state.interconnect:
                 continue
             sessions += 1
@@ -91,11 +93,11 @@ def microsoft_prefixes(lab) -> Verdict:
                    tuple(bad + evidence))
 
 
-def peer_prefixes(lab) -> Verdict:
+def peer_prefixes(lab: Lab) -> Verdict:
     from emulator.lab.lifecycle import expected_edge_prefixes
     wanted = expected_edge_prefixes(lab.plan)
     evidence, bad = [], []
-    for edge in observe.edge_routes(lab.plan, lab.node_dir):
+    for edge in observe.edge_routes(lab.plan, lab.node_dir, lab.host):
         missing = wanted - edge.prefixes()
         line = (f"{edge.node} ({edge.lag}): {len(wanted & edge.prefixes())}/{len(wanted)}"
                 + (f", missing {sorted(missing)}" if missing else ""))
@@ -105,14 +107,14 @@ def peer_prefixes(lab) -> Verdict:
                    f"exchange prefix", tuple(bad + evidence))
 
 
-def no_readvertisement(lab) -> Verdict:
+def no_readvertisement(lab: Lab) -> Verdict:
     """The internet hears Microsoft's prefixes from the edges and none of the peer's (the FAQ:
     "Will Microsoft re-advertise the Peer prefixes to the Internet? No.")."""
     from emulator.lab.lifecycle import expected_edge_prefixes
     internet = lab.plan.nodes_with(Role.INTERNET)
     if not internet:
         return Verdict("no-readvertisement", True, "no internet node in this lab (microsoft.internet: false)")
-    heard = observe.bird_prefixes(lab.node_dir(internet[0].name))
+    heard = observe.bird_prefixes(lab.node_dir(internet[0].name), lab.host, internet[0].name)
     leaked = sorted(heard & expected_edge_prefixes(lab.plan))
     microsoft = set(lab.plan.microsoft_prefixes)
     evidence = [f"the internet holds {len(heard & microsoft)} of {len(microsoft)} Microsoft prefixes"]
@@ -122,7 +124,7 @@ def no_readvertisement(lab) -> Verdict:
                    f"{len(leaked)} peer prefix(es) re-advertised to the internet", tuple(evidence))
 
 
-def peer_devices(lab) -> Verdict:
+def peer_devices(lab: Lab) -> Verdict:
     """The page: no stateful firewall on the peering device, no rate limiting on the
     connection; looked for in each peer router's namespace (nftables conntrack rules, tc
     shapers and policers on its interconnect interfaces)."""
@@ -149,7 +151,7 @@ CHECKS: dict[str, Callable[..., Verdict]] = {
 }
 
 
-def run_all(lab) -> list[Verdict]:
+def run_all(lab: Lab) -> list[Verdict]:
     return [check(lab) for check in CHECKS.values()]
 
 

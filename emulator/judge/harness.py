@@ -20,9 +20,10 @@ from emulator.judge.scenarios.base import (LACP_FAST_TIMEOUT, PROPAGATION_MARGIN
 from emulator.lab import lifecycle as lab_module
 from emulator.observe import observers as observe
 from emulator.observe.timeline import Timeline
+from emulator.lab.lifecycle import Lab
 
 
-def run(lab, scenario: str, target: str, member: int = 1, rate: float = 100.0,
+def run(lab: Lab, scenario: str, target: str, member: int = 1, rate: float = 100.0,
         lead_in: float = 1.0, hold: float | None = None) -> ScenarioResult:
     """Inject one fault under traffic, measure, recover, measure again."""
     chosen = scenarios.get(scenario)
@@ -62,7 +63,7 @@ def run(lab, scenario: str, target: str, member: int = 1, rate: float = 100.0,
     return outcome
 
 
-def record(lab, result: ScenarioResult) -> None:
+def record(lab: Lab, result: ScenarioResult) -> None:
     """Keep the figures with the lab, for `mapslab report`."""
     verdict = judge(result)
     entry = {"scenario": result.scenario, "target": result.target, "member": result.member,
@@ -88,7 +89,7 @@ def recorded(labdir) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def settle(lab) -> None:
+def settle(lab: Lab) -> None:
     """Wait until every LAG has all members, every session is Established, every prefix is back."""
     plan = lab.plan
     wait.until("lacp_recovery", lambda: observe.lags(plan, lab.driver),

@@ -25,6 +25,7 @@ from emulator.edge.wire import Notification, PeerSpeaker, SpeakerConfig
 from emulator.observe import observers as observe
 from emulator.plan.model import BgpSession, Role
 from emulator.runtime.netns import namespace
+from emulator.lab.lifecycle import Lab
 
 __all__ = ["GOOD_PREFIXES", "REPLAY_SET", "Case", "Effect", "Handling", "Peer", "case",
            "case_prefix", "good_update", "marker_prefix", "replay", "take_over", "hand_back"]
@@ -36,7 +37,7 @@ RouteKey = tuple[str, str, str]          # edge node, peer address, prefix
 Routes = dict[RouteKey, dict]
 
 
-def edge_snapshot(lab) -> Routes:
+def edge_snapshot(lab: Lab) -> Routes:
     """Every route every edge agent holds, with its record as the agent wrote it."""
     return {(edge.node, peer, prefix): dict(record)
             for edge in observe.edge_routes(lab.plan, lab.node_dir)
@@ -152,7 +153,7 @@ def _v6_address(lab, session: BgpSession) -> str:
     return "2001:db8::1"
 
 
-def session_routes(lab, session: BgpSession) -> dict[str, dict] | None:
+def session_routes(lab: Lab, session: BgpSession) -> dict[str, dict] | None:
     """The agent's routes from the session's peer address; None while it holds no session."""
     for edge in observe.edge_routes(lab.plan, lab.node_dir):
         if edge.node == session.b_node and edge.lag == session.lag:
@@ -160,7 +161,7 @@ def session_routes(lab, session: BgpSession) -> dict[str, dict] | None:
     return None
 
 
-def _frr(lab, session: BgpSession, *commands: str) -> None:
+def _frr(lab: Lab, session: BgpSession, *commands: str) -> None:
     d = lab.node_dir(session.a_node)
     argv = ["vtysh", "--vty_socket", str(d), "-c", "configure terminal",
             "-c", f"router bgp {session.a_asn}"]
@@ -171,7 +172,7 @@ def _frr(lab, session: BgpSession, *commands: str) -> None:
         raise ReplayError(f"{' '.join(argv)}: {result.stdout}{result.stderr}".strip())
 
 
-def _peer_side_state(lab, session: BgpSession) -> str:
+def _peer_side_state(lab: Lab, session: BgpSession) -> str:
     for state in observe.node_sessions(lab.plan, session.a_node, lab.node_dir(session.a_node)):
         if state.session == session.name:
             return state.state
@@ -183,7 +184,7 @@ def _peer_side_state(lab, session: BgpSession) -> str:
 QUIET = 5.0
 
 
-def wait_quiet(lab, quiet: float = QUIET) -> Routes:
+def wait_quiet(lab: Lab, quiet: float = QUIET) -> Routes:
     """Wait (prefixes budget) until no edge route has changed for `quiet` seconds."""
     last: dict = {"routes": None, "since": time.monotonic()}
 
@@ -197,7 +198,7 @@ def wait_quiet(lab, quiet: float = QUIET) -> Routes:
     return routes
 
 
-def take_over(lab, session: BgpSession) -> None:
+def take_over(lab: Lab, session: BgpSession) -> None:
     """Shut the peer router's side of the session (its configuration kept), wait until the
     edge has let it go and every edge's routes are still: a PeerSpeaker can then open the
     session from the same address, against a baseline nothing else is changing."""
@@ -210,14 +211,14 @@ def take_over(lab, session: BgpSession) -> None:
     wait_quiet(lab)
 
 
-def hand_back(lab, session: BgpSession) -> None:
+def hand_back(lab: Lab, session: BgpSession) -> None:
     """Give the session back to the peer router and wait until it is Established again."""
     _frr(lab, session, f"no neighbor {session.b_address} shutdown")
     wait.until("ebgp_session", lambda: _peer_side_state(lab, session),
                lambda s: "" if s == "Established" else f"{session.name}: {s}")
 
 
-def _speaker(lab, session: BgpSession) -> PeerSpeaker:
+def _speaker(lab: Lab, session: BgpSession) -> PeerSpeaker:
     node = lab.plan.node(session.a_node)
     config = SpeakerConfig(namespace(lab.plan.lab, session.a_node), session.a_address,
                            session.b_address, session.a_asn, node.router_id or session.a_address,
@@ -236,7 +237,7 @@ def _speaker(lab, session: BgpSession) -> PeerSpeaker:
     raise ReplayError(f"{session.name}: no session from {session.a_address}: {last}")
 
 
-def _wait_present(lab, session: BgpSession, prefixes: list[str], speaker: PeerSpeaker) -> None:
+def _wait_present(lab: Lab, session: BgpSession, prefixes: list[str], speaker: PeerSpeaker) -> None:
     wanted = set(prefixes)
 
     def missing(table: dict | None) -> str:
@@ -248,13 +249,13 @@ def _wait_present(lab, session: BgpSession, prefixes: list[str], speaker: PeerSp
     wait.until("prefixes", lambda: session_routes(lab, session), missing)
 
 
-def _agent_saw_down(lab, session: BgpSession, since: float) -> bool:
+def _agent_saw_down(lab: Lab, session: BgpSession, since: float) -> bool:
     return any(e.get("kind") == "bgp-state" and e.get("peer") == session.a_address
                and e.get("node") == session.b_node and e.get("state") == "down"
                and e.get("time", 0) >= since for e in lab.dir.events())
 
 
-def _observe_case(lab, session: BgpSession, speaker: PeerSpeaker, peer: Peer, index: int,
+def _observe_case(lab: Lab, session: BgpSession, speaker: PeerSpeaker, peer: Peer, index: int,
                   crafted: Case, routes_before: Routes) -> CaseObservation:
     prefix, marker = case_prefix(index), marker_prefix(index)
     speaker.send(good_update([prefix], peer))
@@ -294,7 +295,7 @@ def _observe_case(lab, session: BgpSession, speaker: PeerSpeaker, peer: Peer, in
                            edge_snapshot(lab), "; ".join(notes))
 
 
-def replay(lab, session: BgpSession, cases: tuple[Case, ...] = REPLAY_SET) -> ReplayRun:
+def replay(lab: Lab, session: BgpSession, cases: tuple[Case, ...] = REPLAY_SET) -> ReplayRun:
     """Run the cases over a session taken over with `take_over`: the cases that keep the
     session first, on one session, then each case that needs a reset on a session of its own."""
     peer = Peer(session.a_asn, session.a_address, _v6_address(lab, session))

@@ -13,6 +13,7 @@ from emulator.core.events import EventKind
 from emulator.judge import checks
 from emulator.judge import harness
 from emulator.observe.timeline import Span, Timeline
+from emulator.lab.lifecycle import Lab
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Row:
     spans: tuple[tuple[float, float, bool], ...]     # (start, end, up), seconds from the start
 
 
-def rows(lab, timeline: Timeline, end: float) -> list[Row]:
+def rows(lab: Lab, timeline: Timeline, end: float) -> list[Row]:
     t0 = timeline.start
     found: list[Row] = []
     for lag in lab.plan.lags:
@@ -36,7 +37,7 @@ def _relative(spans: list[Span], t0: float) -> tuple[Span, ...]:
     return tuple((start - t0, stop - t0, up) for start, stop, up in spans)
 
 
-def draw(lab, timeline: Timeline, failovers: list[dict], path: Path) -> None:
+def draw(lab: Lab, timeline: Timeline, failovers: list[dict], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -78,7 +79,7 @@ def draw(lab, timeline: Timeline, failovers: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def write(lab, out_dir: Path) -> Path:
+def write(lab: Lab, out_dir: Path) -> Path:
     """Write report.md and timeline.png into out_dir; return the Markdown file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     timeline = Timeline.read(lab.dir)

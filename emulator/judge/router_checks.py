@@ -22,6 +22,7 @@ from emulator.observe import observers as observe
 from emulator.observe.timeline import Timeline
 from emulator.plan.model import Plan, Role
 from emulator.topology.addresses import Use, classify_prefix
+from emulator.lab.lifecycle import Lab
 
 
 
@@ -29,12 +30,12 @@ from emulator.topology.addresses import Use, classify_prefix
 SHOWN = 12
 
 
-def max_prefix(lab) -> Verdict:
+def max_prefix(lab: Lab) -> Verdict:
     """The page's FAQ: "a safe limit of 400-500 can be good to set as 'Max prefix count'"."""
     plan = lab.plan
     evidence, bad = [], []
     for node in plan.nodes_with(Role.PEER_ROUTER):
-        view = observe.router_view(plan, node.name, lab.node_dir(node.name))
+        view = observe.router_view(plan, node.name, lab.node_dir(node.name), lab.host)
         if not view.answered:
             bad.append(f"{node.name} ({node.software}): did not answer; limits unknown")
             continue
@@ -73,7 +74,7 @@ def edge_session_states(plan: Plan, timeline: Timeline) -> dict[str, str]:
     return states
 
 
-def both_families(lab) -> Verdict:
+def both_families(lab: Lab) -> Verdict:
     """An IPv4 and an IPv6 session on every link, Established at Microsoft's edge."""
     plan = lab.plan
     states = edge_session_states(plan, Timeline.read(lab.dir))
@@ -121,7 +122,7 @@ def _leaks(plan: Plan, edges: list[observe.EdgeRoutes]) -> list[str]:
     return sorted(set(found))
 
 
-def no_leak_to_microsoft(lab, window: float | None = None) -> Verdict:
+def no_leak_to_microsoft(lab: Lab, window: float | None = None) -> Verdict:
     """The peer sends Microsoft only the exchange side's prefixes, for the whole window."""
     plan = lab.plan
     states = edge_session_states(plan, Timeline.read(lab.dir))
@@ -131,11 +132,12 @@ def no_leak_to_microsoft(lab, window: float | None = None) -> Verdict:
                        "not judged: the lab has not converged (interconnect sessions down at "
                        "the edge)", tuple(f"{name}: not Established at the edge" for name in down))
     samples = wait.during("negative_window", lambda: _leaks(plan, observe.edge_routes(
-        plan, lab.node_dir)), seconds=window)
+        plan, lab.node_dir, lab.host)), seconds=window)
     window = wait.BUDGETS["negative_window"] if window is None else window
     leaks = sorted({leak for sample in samples for leak in sample})
     shown = leaks[:SHOWN] + ([f"... and {len(leaks) - SHOWN} more"] if len(leaks) > SHOWN else [])
-    received = sum(len(r) for e in observe.edge_routes(plan, lab.node_dir) for r in e.peers.values())
+    received = sum(len(r) for e in observe.edge_routes(plan, lab.node_dir, lab.host)
+                   for r in e.peers.values())
     evidence = shown + [f"{len(samples)} samples over {window:.1f} s; the edges hold {received} "
                         f"route(s) from the peer, every one an exchange prefix"
                         if not leaks else f"{len(samples)} samples over {window:.1f} s"]

@@ -15,6 +15,7 @@ from emulator.core.errors import CommandFailed, PlanError
 from emulator.plan.model import Role
 from emulator.judge.probe import ProbeResult
 from emulator.runtime.netns import namespace
+from emulator.lab.lifecycle import Lab
 
 PYTHON = sys.executable
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -42,7 +43,7 @@ def default_flow(plan, family: str = "ipv4", member: str | None = None) -> Flow:
 class RunningProbe:
     """A probe under way; `result()` waits for it within its bound."""
 
-    def __init__(self, lab, flow: Flow, count: int, rate: float):
+    def __init__(self, lab: Lab, flow: Flow, count: int, rate: float):
         self.flow = flow
         self.seconds = count / rate
         plan = lab.plan
@@ -86,9 +87,9 @@ class RunningProbe:
         return ProbeResult(**data)
 
 
-def start(lab, flow: Flow | None = None, count: int = 1000, rate: float = 100.0) -> RunningProbe:
+def start(lab: Lab, flow: Flow | None = None, count: int = 1000, rate: float = 100.0) -> RunningProbe:
     return RunningProbe(lab, flow or default_flow(lab.plan), count, rate)
 
 
-def measure(lab, flow: Flow | None = None, count: int = 200, rate: float = 100.0) -> ProbeResult:
+def measure(lab: Lab, flow: Flow | None = None, count: int = 200, rate: float = 100.0) -> ProbeResult:
     return start(lab, flow, count, rate).result()

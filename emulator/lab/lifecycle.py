@@ -24,6 +24,7 @@ from emulator.nodes import exabgp, preflight, registry
 from emulator.nodes.base import Host
 from emulator.core.errors import LabStateError, RuntimeUnavailable, ValidationFailed, WaitTimeout
 from emulator.runtime.lag import select
+from emulator.runtime.lag.state import LagDriver
 from emulator.runtime.lag.bond import BondLagDriver
 from emulator.runtime.lag.ovs import OvsLagDriver
 from emulator.runtime import registry as runtimes
@@ -64,7 +65,7 @@ class Lab:
     plan: Plan
     dir: LabDir
     runtime: NetnsRuntime
-    driver: object
+    driver: LagDriver
     degraded: list[str] = field(default_factory=list)
     host: Host = observe.LOCAL
 

@@ -13,6 +13,7 @@ import time
 
 from emulator.core.events import EventKind
 from emulator.observe import observers as observe
+from emulator.lab.lifecycle import Lab
 
 INTERVAL = 0.3
 # Each poll costs two ovs-appctl runs per router with a LAG; big labs poll less often so that
@@ -20,12 +21,12 @@ INTERVAL = 0.3
 SECONDS_PER_READ = 0.025
 
 
-def interval(lab) -> float:
+def interval(lab: Lab) -> float:
     routers = {n for lag in lab.plan.lags for n in (lag.a_node, lag.b_node)}
     return max(INTERVAL, SECONDS_PER_READ * 2 * len(routers))
 
 
-def snapshot(lab) -> dict[tuple[EventKind, str, str], dict[str, object]]:
+def snapshot(lab: Lab) -> dict[tuple[EventKind, str, str], dict[str, object]]:
     """The state worth a timeline entry, keyed by what it describes."""
     state: dict[tuple[EventKind, str, str], dict[str, object]] = {}
     for obs in observe.lags(lab.plan, lab.driver):

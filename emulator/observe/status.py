@@ -3,9 +3,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
 
 from emulator.observe import observers as observe
-from emulator.plan.model import Role
+from emulator.plan.model import Plan, Role
+from emulator.runtime.lag.state import LagDriver
+
+
+class LabView(Protocol):
+    """What `status` reads of a running lab (emulator.lab.lifecycle.Lab is one)."""
+
+    plan: Plan
+    driver: LagDriver
+
+    def node_dir(self, node: str) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -18,14 +30,14 @@ class Status:
     edges: list[observe.EdgeRoutes]
 
 
-def status(lab) -> Status:
+def status(lab: LabView) -> Status:
     plan = lab.plan
     return Status(
         plan.lab, lab.driver.name, observe.lags(plan, lab.driver),
-        observe.all_sessions(plan, lab.node_dir),
-        {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
+        observe.all_sessions(plan, lab.node_dir, lab.host),
+        {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name), lab.host)
          for n in plan.nodes_with(Role.PEER_ROUTER)},
-        observe.edge_routes(plan, lab.node_dir))
+        observe.edge_routes(plan, lab.node_dir, lab.host))
 
 
 def _members(state) -> str:

@@ -78,10 +78,9 @@ def _interfaces(plan: Plan, node: Node) -> list[Interface]:
     for lag in plan.lags_of(node.name):
         mine = lag.a_node == node.name
         found.append(Interface(
-            lag.ifname, "lag", (lag.a_ipv4, lag.a_ipv6) if mine else (lag.b_ipv4, lag.b_ipv6),
-            tuple(m.a_ifname if mine else m.b_ifname for m in lag.members),
+            lag.ifname, "lag", lag.addresses(node.name), lag.member_ifnames(node.name),
             f"{node.lacp if mine else 'active'}, {lag.lacp_rate} rate",
-            f"LAG {lag.name} to {lag.b_node if mine else lag.a_node}: the lab configures the "
+            f"LAG {lag.name} to {lag.far_node(node.name)}: the lab configures the "
             f"bundle and its LACP; BGP to Microsoft runs over it"))
     port = plan.lan_port(node.name)
     if port:

@@ -59,6 +59,17 @@ class Lag:
     a_ipv6: str
     b_ipv6: str
 
+    def member_ifnames(self, node: str) -> tuple[str, ...]:
+        """The member interfaces at `node`'s end of the bundle."""
+        return tuple(m.a_ifname if node == self.a_node else m.b_ifname for m in self.members)
+
+    def addresses(self, node: str) -> tuple[str, str]:
+        """(IPv4, IPv6) with prefix lengths at `node`'s end."""
+        return (self.a_ipv4, self.a_ipv6) if node == self.a_node else (self.b_ipv4, self.b_ipv6)
+
+    def far_node(self, node: str) -> str:
+        return self.b_node if node == self.a_node else self.a_node
+
 
 @dataclass(frozen=True)
 class Link:

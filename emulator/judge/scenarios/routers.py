@@ -28,7 +28,7 @@ def interfaces(lab: Lab, node: str) -> list[str]:
     """The router's interconnect and exchange LAN interfaces."""
     names = []
     for lag in lab.plan.lags_of(node):
-        names += [m.a_ifname if node == lag.a_node else m.b_ifname for m in lag.members]
+        names += lag.member_ifnames(node)
     if lab.plan.lan_port(node):
         names.append(lab.plan.lan_port(node).ifname)
     return names

@@ -83,8 +83,7 @@ def check_overrides(plan: Plan, overrides: Mapping[str, NodeOverride]) -> None:
                             f"a linux node is configured by binds and exec")
         if override.startup_config is not None and not Path(override.startup_config).is_file():
             problems.append(f"{name}: startup-config {override.startup_config} is not a file")
-        known = {m.a_ifname if lag.a_node == name else m.b_ifname
-                 for lag in plan.lags_of(name) for m in lag.members}
+        known = {ifname for lag in plan.lags_of(name) for ifname in lag.member_ifnames(name)}
         port = plan.lan_port(name)
         known |= {port.ifname} if port else set()
         for ifname in override.interfaces:

@@ -57,8 +57,7 @@ class BondLagDriver:
         for lag in lags:
             ipr.link("add", **bond_request(lag, node.lacp))
             bond = ipr.link_lookup(ifname=lag.ifname)[0]
-            for member in lag.members:
-                ifname = member.a_ifname if node.name == lag.a_node else member.b_ifname
+            for ifname in lag.member_ifnames(node.name):
                 index = ipr.link_lookup(ifname=ifname)[0]
                 # A member must be down to be enslaved.
                 ipr.link("set", index=index, state="down")
@@ -67,17 +66,15 @@ class BondLagDriver:
     def start(self, node: Node, lags: list[Lag]) -> None:
         ipr = self.netlink_for(node.name)
         for lag in lags:
-            for member in lag.members:
-                ifname = member.a_ifname if node.name == lag.a_node else member.b_ifname
+            for ifname in lag.member_ifnames(node.name):
                 ipr.link("set", index=ipr.link_lookup(ifname=ifname)[0], state="up")
-            v4, v6 = (lag.a_ipv4, lag.a_ipv6) if node.name == lag.a_node else (lag.b_ipv4, lag.b_ipv6)
+            v4, v6 = lag.addresses(node.name)
             self.configure(node.name, lag.ifname, [v4, v6])
 
     def observe(self, node: str, lag: Lag) -> LagState:
         ipr = self.netlink_for(node)
         members = []
-        for member in lag.members:
-            ifname = member.a_ifname if node == lag.a_node else member.b_ifname
+        for ifname in lag.member_ifnames(node):
             links = ipr.get_links(ifname=ifname)
             members.append(member_state(ifname, links[0] if links else None))
         return LagState(node, lag.ifname, tuple(members), time.time())

@@ -63,7 +63,7 @@ class OvsLagDriver:
         args = ["--no-wait", "init"]
         lacp = node.lacp if node.lacp in ("active", "passive") else "off"
         for lag in lags:
-            members = [m.a_ifname if node.name == lag.a_node else m.b_ifname for m in lag.members]
+            members = list(lag.member_ifnames(node.name))
             args += ["--", "add-br", lag.ifname, "--", "set", "bridge", lag.ifname,
                      "datapath_type=netdev",
                      "--", "add-bond", lag.ifname, bond_port(lag), *members, f"lacp={lacp}",
@@ -85,11 +85,10 @@ class OvsLagDriver:
                                      f"--unixctl={d}/vswitchd.ctl", f"--log-file={d}/vswitchd.log",
                                      "--detach"])
         for lag in lags:
-            for member in lag.members:
-                ifname = member.a_ifname if node.name == lag.a_node else member.b_ifname
+            for ifname in lag.member_ifnames(node.name):
                 self.runtime.configure(node.name, ifname, arp=False)
         for lag in lags:
-            v4, v6 = (lag.a_ipv4, lag.a_ipv6) if node.name == lag.a_node else (lag.b_ipv4, lag.b_ipv6)
+            v4, v6 = lag.addresses(node.name)
             wait.until("daemon_socket",
                        lambda: self.runtime.run(node.name, ["ip", "link", "show", lag.ifname],
                                                 check=False).returncode,
@@ -111,7 +110,7 @@ class OvsLagDriver:
         bonds, lacps = _per_bond(bond.stdout), _per_bond(lacp.stdout)
         states = []
         for lag in lags:
-            members = [m.a_ifname if node == lag.a_node else m.b_ifname for m in lag.members]
+            members = list(lag.member_ifnames(node))
             states.append(parse_state(node, lag.ifname, members, bonds.get(bond_port(lag), ""),
                                       lacps.get(bond_port(lag), ""), now))
         return states

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from emulator.plan.model import Lag, Node
 
 
 @dataclass(frozen=True)
@@ -33,3 +37,18 @@ class LagState:
     @property
     def members_up(self) -> int:
         return sum(m.up for m in self.members)
+
+
+class LagDriver(Protocol):
+    """How a lab's LAGs are built and read (emulator.runtime.lag.ovs, emulator.runtime.lag.bond)."""
+
+    name: str                     # openvswitch | kernel-bond
+
+    def prepare(self, node: Node, lags: list[Lag]) -> None:
+        """Everything that can be made before the node's LACP speaker starts."""
+
+    def start(self, node: Node, lags: list[Lag]) -> None:
+        """Start LACP on the node's bundles (IEEE 802.1AX-2014 6.4)."""
+
+    def observe(self, node: str, lag: Lag) -> LagState:
+        """The bundle's members as LACP sees them now."""
