@@ -94,8 +94,7 @@ def microsoft_prefixes(lab: Lab) -> Verdict:
 
 
 def peer_prefixes(lab: Lab) -> Verdict:
-    from emulator.lab.lifecycle import expected_edge_prefixes
-    wanted = expected_edge_prefixes(lab.plan)
+    wanted = set(lab.plan.exchange_prefixes())
     evidence, bad = [], []
     for edge in observe.edge_routes(lab.plan, lab.node_dir, lab.host):
         missing = wanted - edge.prefixes()
@@ -110,12 +109,11 @@ def peer_prefixes(lab: Lab) -> Verdict:
 def no_readvertisement(lab: Lab) -> Verdict:
     """The internet hears Microsoft's prefixes from the edges and none of the peer's (the FAQ:
     "Will Microsoft re-advertise the Peer prefixes to the Internet? No.")."""
-    from emulator.lab.lifecycle import expected_edge_prefixes
     internet = lab.plan.nodes_with(Role.INTERNET)
     if not internet:
         return Verdict("no-readvertisement", True, "no internet node in this lab (microsoft.internet: false)")
     heard = observe.bird_prefixes(lab.node_dir(internet[0].name), lab.host, internet[0].name)
-    leaked = sorted(heard & expected_edge_prefixes(lab.plan))
+    leaked = sorted(heard & lab.plan.exchange_prefixes())
     microsoft = set(lab.plan.microsoft_prefixes)
     evidence = [f"the internet holds {len(heard & microsoft)} of {len(microsoft)} Microsoft prefixes"]
     evidence += [f"leaked: {p}" for p in leaked]

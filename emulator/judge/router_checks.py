@@ -95,13 +95,8 @@ def both_families(lab: Lab) -> Verdict:
                    tuple(bad + evidence))
 
 
-def expected_from_exchange(plan: Plan) -> set[str]:
-    """Every prefix the exchange side announces (peer's own and every member's)."""
-    return {p for n in plan.nodes if n.role in (Role.PEER_ROUTER, Role.MEMBER) for p in n.announces}
-
-
 def _leaks(plan: Plan, edges: list[observe.EdgeRoutes]) -> list[str]:
-    allowed = expected_from_exchange(plan)
+    allowed = plan.exchange_prefixes()
     microsoft = set(plan.microsoft_prefixes)
     found = []
     for edge in edges:

@@ -312,7 +312,7 @@ def _lag_diff(state) -> str:
 
 def expected_edge_prefixes(plan: Plan) -> set[str]:
     """Every prefix the exchange side announces (peer's own and every member's)."""
-    return {p for n in plan.nodes if n.role in (Role.PEER_ROUTER, Role.MEMBER) for p in n.announces}
+    return set(plan.exchange_prefixes())
 
 
 def wait_prefixes(lab: Lab, skip_lags: set[str] = frozenset()) -> None:

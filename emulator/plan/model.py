@@ -157,5 +157,11 @@ class Plan:
     def sessions_of(self, node: str) -> tuple[BgpSession, ...]:
         return tuple(s for s in self.sessions if node in (s.a_node, s.b_node))
 
+    def exchange_prefixes(self) -> frozenset[str]:
+        """Every prefix the exchange side announces (the peer's own and every member's): what
+        Microsoft's edge expects to receive, and all it may receive."""
+        return frozenset(p for n in self.nodes if n.role in (Role.PEER_ROUTER, Role.MEMBER)
+                         for p in n.announces)
+
     def lan_port(self, node: str) -> LanPort | None:
         return next((p for p in self.lan_ports if p.node == node), None)
