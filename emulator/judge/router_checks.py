@@ -95,26 +95,25 @@ def both_families(lab: Lab) -> Verdict:
                    tuple(bad + evidence))
 
 
+def leak_reason(plan: Plan, prefix: str, as_path: tuple[int, ...]) -> str:
+    """Why Microsoft must not receive this route from the peer, or '' when it may."""
+    if prefix in plan.microsoft_prefixes:
+        return "Microsoft's own prefix sent back to Microsoft"
+    if MICROSOFT_ASN in as_path:
+        return f"a path through AS{MICROSOFT_ASN} {list(as_path)} (learned from Microsoft)"
+    found = classify_prefix(prefix)
+    if found.use in (Use.PRIVATE, Use.RESERVED):
+        return f"not publicly routable: {found.describe(prefix)}"
+    if prefix not in plan.exchange_prefixes():
+        return "not a prefix of the exchange side"
+    return ""
+
+
 def _leaks(plan: Plan, edges: list[observe.EdgeRoutes]) -> list[str]:
-    allowed = plan.exchange_prefixes()
-    microsoft = set(plan.microsoft_prefixes)
-    found = []
-    for edge in edges:
-        for peer, routes in edge.peers.items():
-            for prefix, route in routes.items():
-                path = [int(a) for a in route.get("as_path", [])]
-                why = ""
-                if prefix in microsoft:
-                    why = "Microsoft's own prefix sent back to Microsoft"
-                elif MICROSOFT_ASN in path:
-                    why = f"a path through AS{MICROSOFT_ASN} {path} (learned from Microsoft)"
-                elif (found_class := classify_prefix(prefix)).use in (Use.PRIVATE, Use.RESERVED):
-                    why = f"not publicly routable: {found_class.describe(prefix)}"
-                elif prefix not in allowed:
-                    why = "not a prefix of the exchange side"
-                if why:
-                    found.append(f"{edge.node} ({edge.lag}) received {prefix} from {peer}: {why}")
-    return sorted(set(found))
+    found = {f"{edge.node} ({edge.lag}) received {r.prefix} from {r.peer}: {why}"
+             for edge in edges for r in edge.routes()
+             if (why := leak_reason(plan, r.prefix, r.as_path))}
+    return sorted(found)
 
 
 def no_leak_to_microsoft(lab: Lab, window: float | None = None) -> Verdict:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator.nodes import bird, registry
-from emulator.nodes.base import Host, RouterView, far_end
+from emulator.nodes.base import Host, RouterView, far_end, run_quietly
 from emulator.runtime.lag.state import LagState
 from emulator.plan.model import BgpSession, Plan, Role
 
@@ -35,8 +35,22 @@ class SessionState:
 
 
 @dataclass(frozen=True)
+class EdgeRoute:
+    """One route an edge agent holds, with the verdict of the page's policy (emulator.edge)."""
+
+    peer: str                 # the peer router's session address it came from
+    prefix: str
+    as_path: tuple[int, ...]
+    next_hop: str
+    outcome: str              # optimized | not-optimized | rejected | discarded
+    rule: str                 # MS-... rule id
+    reason: str
+
+
+@dataclass(frozen=True)
 class EdgeRoutes:
-    """What one edge agent holds: per peer address, prefix → route with its verdict."""
+    """What one edge agent holds: per peer address, prefix → route with its verdict, as the
+    agent wrote it (routes.json); `routes()` gives them typed."""
 
     node: str
     lag: str
@@ -44,6 +58,14 @@ class EdgeRoutes:
 
     def prefixes(self) -> set[str]:
         return {p for routes in self.peers.values() for p in routes}
+
+    def routes(self) -> list[EdgeRoute]:
+        """Every route, by peer then prefix."""
+        return [EdgeRoute(peer, prefix, tuple(int(a) for a in r.get("as_path", []) or ()),
+                          str(r.get("next_hop", "")), str(r.get("outcome", "")),
+                          str(r.get("rule", "")), str(r.get("reason", "")))
+                for peer, table in sorted(self.peers.items())
+                for prefix, r in sorted(table.items())]
 
 
 class LocalHost:
@@ -91,16 +113,18 @@ def node_sessions(plan: Plan, node: str, d: Path, host: Host = LOCAL,
     return states
 
 
-def edge_routes(plan: Plan, node_dir) -> list[EdgeRoutes]:
-    """Every edge agent's current routes, one per interconnect LAG."""
+def edge_routes(plan: Plan, node_dir, host: Host = LOCAL) -> list[EdgeRoutes]:
+    """Every edge agent's current routes, one per interconnect LAG: its routes.json, read where
+    the edge's node directory is (through the host: a container's own files too)."""
     found = []
     for lag in plan.lags:
         path = node_dir(lag.b_node) / lag.ifname / "routes.json"
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
+            data = json.loads(run_quietly(host, lag.b_node, ["cat", str(path)]) or "{}")
+        except ValueError:
             data = {}
-        found.append(EdgeRoutes(lag.b_node, lag.name, data.get("peers", {})))
+        peers = data.get("peers", {}) if isinstance(data, dict) else {}
+        found.append(EdgeRoutes(lag.b_node, lag.name, peers))
     return found
 
 
@@ -119,9 +143,9 @@ def node_routes(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> frozenset
     return registry.kind_of(spec).routes(host, spec, d)
 
 
-def bird_prefixes(d: Path) -> set[str]:
+def bird_prefixes(d: Path, host: Host = LOCAL, node: str = "") -> set[str]:
     """The prefixes in a BIRD speaker's tables (both families)."""
-    return set(bird.bird_routes(LOCAL, "", d))
+    return set(bird.bird_routes(host, node, d))
 
 
 def microsoft_prefix_count(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> dict[str, int]:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
+from emulator.nodes.base import Host
 from emulator.observe import observers as observe
 from emulator.plan.model import Plan, Role
 from emulator.runtime.lag.state import LagDriver
@@ -16,6 +17,7 @@ class LabView(Protocol):
 
     plan: Plan
     driver: LagDriver
+    host: Host                    # what the observers read through (the runtime's)
 
     def node_dir(self, node: str) -> Path: ...
 
@@ -62,13 +64,12 @@ def status_table(s: Status) -> str:
         out.append(f"  {router:<10} ipv4 {counts.get('ipv4', 0)}  ipv6 {counts.get('ipv6', 0)}")
     out += ["", "Routes received by the Microsoft edge agents (verdicts)"]
     for edge in s.edges:
-        outcomes = Counter(r["outcome"] for routes in edge.peers.values() for r in routes.values())
+        outcomes = Counter(r.outcome for r in edge.routes())
         detail = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none"
         out.append(f"  {edge.node:<10} {edge.lag:<12} {len(edge.prefixes())} prefixes: {detail}")
-        for routes in edge.peers.values():
-            for prefix, route in sorted(routes.items()):
-                out.append(f"      {prefix:<22} {route['outcome']:<14} {route['rule']:<16} "
-                           f"{route['reason']}")
+        for route in edge.routes():
+            out.append(f"      {route.prefix:<22} {route.outcome:<14} {route.rule:<16} "
+                       f"{route.reason}")
     return "\n".join(out)
 
 

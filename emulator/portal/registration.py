@@ -153,12 +153,11 @@ def wait_edges_judged(labdir: LabDir, plan: Plan, seconds: float | None = None) 
     def misjudged(found: list[EdgeRoutes]) -> str:
         lines = []
         for edge in found:
-            for routes in edge.peers.values():
-                for prefix, route in routes.items():
-                    want = judge(policy, prefix, list(route.get("as_path", []))).outcome.value
-                    if route.get("outcome") != want:
-                        lines.append(f"{edge.node} ({edge.lag}) {prefix}: "
-                                     f"{route.get('outcome')}, expected {want}")
+            for route in edge.routes():
+                want = judge(policy, route.prefix, list(route.as_path)).outcome.value
+                if route.outcome != want:
+                    lines.append(f"{edge.node} ({edge.lag}) {route.prefix}: "
+                                 f"{route.outcome}, expected {want}")
         return "\n".join(lines)
 
     # Read routes without creating node directories (LabDir.node would).
