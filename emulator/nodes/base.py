@@ -114,6 +114,14 @@ def near_end(session: BgpSession, node: str) -> str:
     return session.a_address if session.a_node == node else session.b_address
 
 
+def as_int(value: object) -> int | None:
+    """A number a program printed, or None where it printed none."""
+    try:
+        return int(value)   # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def run_quietly(host: Host, node: str, argv: Sequence[str]) -> str | None:
     """Output of a read-only command, or None when the program did not answer in time."""
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from emulator.core import wait
 from emulator.core.page import MICROSOFT_ASN
-from emulator.nodes.base import ConfigProblem, Host, Neighbor, RouterView, run_quietly
+from emulator.nodes.base import ConfigProblem, Host, Neighbor, RouterView, as_int, run_quietly
 from emulator.nodes.registry import register
 from emulator.plan.model import BgpSession, Node, Plan, Role
 
@@ -146,7 +146,7 @@ def parse_neighbors(node: str, text: str | None) -> RouterView:
         accepted = [f.get("acceptedPrefixCounter") for f in families.values() if isinstance(f, dict)]
         found.append(Neighbor(
             address=address, state=str(info["bgpState"]),
-            remote_asn=_int(info.get("remoteAs")),
+            remote_asn=as_int(info.get("remoteAs")),
             received=None,
             accepted=sum(int(a) for a in accepted if a is not None) if accepted else None,
             max_prefix=next((int(m) for m in limits if m), None),
@@ -168,13 +168,6 @@ def parse_summary_received(text: str | None) -> dict[str, int]:
 
 
 _FAMILY = {"ipv4Unicast": "ipv4", "ipv6Unicast": "ipv6"}
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(value)   # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 # vtysh -C: "line 12: % Unknown command: neighbor x remot-as 1" (and similar)

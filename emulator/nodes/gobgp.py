@@ -20,8 +20,8 @@ from pathlib import Path
 
 from emulator.core.page import MICROSOFT_ASN
 from emulator.nodes import daemon, fib_sync
-from emulator.nodes.base import (ConfigProblem, Host, Neighbor, RouterView, far_end, near_end,
-                                 run_quietly)
+from emulator.nodes.base import (ConfigProblem, Host, Neighbor, RouterView, as_int, far_end,
+                                 near_end, run_quietly)
 from emulator.nodes.registry import register
 from emulator.plan.model import Node, Plan, Role
 
@@ -253,7 +253,7 @@ def parse_neighbors(node: str, text: str | None) -> RouterView:
         found.append(Neighbor(
             address=address,
             state=_STATES.get(int(state.get("session_state") or 0), "Idle"),
-            remote_asn=_int(conf.get("peer_asn") or state.get("peer_asn")),
+            remote_asn=as_int(conf.get("peer_asn") or state.get("peer_asn")),
             received=received, accepted=accepted,
             max_prefix=min(limits) if limits else None,
             families=tuple(families)))
@@ -291,13 +291,6 @@ def best_routes(text: str) -> dict[str, str]:
             if hop:
                 best[prefix] = hop
     return best
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(value)   # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 @register

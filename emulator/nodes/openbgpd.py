@@ -20,8 +20,8 @@ from pathlib import Path
 
 from emulator.core.page import MICROSOFT_ASN
 from emulator.nodes import daemon, fib_sync
-from emulator.nodes.base import (ConfigProblem, Host, Neighbor, RouterView, far_end, near_end,
-                                 run_quietly)
+from emulator.nodes.base import (ConfigProblem, Host, Neighbor, RouterView, as_int, far_end,
+                                 near_end, run_quietly)
 from emulator.nodes.registry import register
 from emulator.plan.model import BgpSession, Node, Plan, Role
 
@@ -213,10 +213,10 @@ def parse_neighbors(node: str, text: str | None, rib_text: str | None = None) ->
         state = str(peer.get("state", ""))
         found.append(Neighbor(
             address=address, state=_STATES.get(state, state),
-            remote_asn=_int(peer.get("remote_as")),
-            received=_int(received),
+            remote_asn=as_int(peer.get("remote_as")),
+            received=as_int(received),
             accepted=accepted.get(address, 0) if rib_text is not None else None,
-            max_prefix=_int(config.get("max_prefix")) or None,
+            max_prefix=as_int(config.get("max_prefix")) or None,
             families=tuple(_FAMILIES.get(c, c) for c in caps)))
     return RouterView(node, "openbgpd", tuple(found))
 
@@ -238,13 +238,6 @@ def best_routes(text: str) -> dict[str, str]:
         if route.get("best") and route.get("prefix") and hop and hop not in ("0.0.0.0", "::"):
             best[route["prefix"]] = hop
     return best
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(value)   # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 @register
