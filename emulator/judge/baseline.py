@@ -99,18 +99,17 @@ def record(lab, verdicts: list[Verdict]) -> Baseline:
     plan = lab.plan
     routers = plan.nodes_with(Role.PEER_ROUTER)
     edges: dict[str, dict[str, EdgeVerdict]] = {}
-    for edge in observe.edge_routes(plan, lab.node_dir):
+    for edge in observe.edge_routes(plan, lab.node_dir, lab.host):
         found = edges.setdefault(edge.lag, {})
-        for _, routes in sorted(edge.peers.items()):
-            for prefix, route in routes.items():
-                found.setdefault(prefix, EdgeVerdict(outcome=str(route.get("outcome")),
-                                                     rule=str(route.get("rule"))))
+        for route in edge.routes():       # by peer: a prefix heard twice keeps the first
+            found.setdefault(route.prefix, EdgeVerdict(outcome=route.outcome, rule=route.rule))
     return Baseline(
         lab=plan.lab, recorded_at=time.time(),
         routers={n.name: n.software + (f" {n.config}" if n.config else "") for n in routers},
         sessions=[SessionRecord(session=s.session, node=s.node, state=s.state)
-                  for s in observe.all_sessions(plan, lab.node_dir)],
-        prefix_counts={n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
+                  for s in observe.all_sessions(plan, lab.node_dir, lab.host)],
+        prefix_counts={n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name),
+                                                              lab.host)
                        for n in routers},
         edges=edges,
         checks={v.check: CheckRecord(passed=v.passed, summary=v.summary) for v in verdicts},

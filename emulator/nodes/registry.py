@@ -5,16 +5,13 @@ emulator.nodes.base.NodeKind and decorates it with `@register`; nothing else cha
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from emulator.core import plugins
 from emulator.nodes.base import NodeKind
 from emulator.plan.model import Node, Role
 
 _KINDS: dict[str, NodeKind] = {}
 # Modules of this package that are not kinds (they are imported by kinds, or import the registry).
 _NOT_KINDS = {"base", "registry", "config", "preflight"}
-_loaded = False
 
 
 def register(cls: type) -> type:
@@ -23,21 +20,8 @@ def register(cls: type) -> type:
     return cls
 
 
-def _load() -> None:
-    """Import every module of the package once, so that each kind registers itself (a kind
-    imported directly before, e.g. by an observer, is registered already: that is no reason to
-    skip the others)."""
-    global _loaded
-    package = importlib.import_module(__package__)
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in _NOT_KINDS:
-            importlib.import_module(f"{__package__}.{module.name}")
-    _loaded = True
-
-
 def kinds() -> dict[str, NodeKind]:
-    if not _loaded:
-        _load()
+    plugins.import_all(__package__, skip=_NOT_KINDS)
     return dict(_KINDS)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from emulator.nodes import bird, registry
 from emulator.nodes.base import Host, RouterView, far_end, run_quietly
 from emulator.runtime.lag.state import LagState
-from emulator.plan.model import BgpSession, Plan, Role
+from emulator.plan.model import Plan, Role
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,21 @@ class LocalHost:
     def spawn(self, node, argv, log, env=None) -> int:
         raise NotImplementedError("observers only read")
 
+    def read_text(self, node: str, path: Path) -> str | None:
+        try:
+            return Path(path).read_text()
+        except OSError:
+            return None
+
 
 LOCAL = LocalHost()
+
+
+def read_text(host: Host, node: str, path: Path) -> str | None:
+    """A file of a node's directory: read directly where the host offers it (this machine),
+    else with `cat` in the node (a container's own files)."""
+    reader = getattr(host, "read_text", None)
+    return reader(node, path) if reader else run_quietly(host, node, ["cat", str(path)])
 # The roles whose BGP sessions the lab reads from the router program itself.
 OBSERVED_ROLES = (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET)
 
@@ -120,7 +133,7 @@ def edge_routes(plan: Plan, node_dir, host: Host = LOCAL) -> list[EdgeRoutes]:
     for lag in plan.lags:
         path = node_dir(lag.b_node) / lag.ifname / "routes.json"
         try:
-            data = json.loads(run_quietly(host, lag.b_node, ["cat", str(path)]) or "{}")
+            data = json.loads(read_text(host, lag.b_node, path) or "{}")
         except ValueError:
             data = {}
         peers = data.get("peers", {}) if isinstance(data, dict) else {}

@@ -8,14 +8,14 @@ A new runtime is one new module or package here that calls `register` when impor
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from emulator.core import plugins
 from emulator.core.errors import RuntimeUnavailable
+from emulator.core.labdir import LabDir
 from emulator.plan.model import Plan
 from emulator.runtime.base import Runtime
 
@@ -47,6 +47,10 @@ class Deployment(Protocol):
 
     def down(self, topology_file: Path) -> None: ...
 
+    def attach(self, labdir: LabDir) -> Any:
+        """A lab it deployed, from the record in its directory: plan, dir, runtime, driver and
+        the host observers read through (emulator.lab.lifecycle.open_lab makes the Lab)."""
+
 
 @dataclass(frozen=True)
 class RuntimeKind:
@@ -75,20 +79,11 @@ def _load() -> None:
     # netns.py does not register itself (yet): it is registered here, imported only when opened.
     _KINDS.setdefault("netns", RuntimeKind("netns", "this machine's network namespaces (default)",
                                            _open_netns))
-    package = importlib.import_module(__package__)
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in _NOT_RUNTIMES:
-            importlib.import_module(f"{__package__}.{module.name}")
-
-
-_loaded: list[bool] = []
+    plugins.import_all(__package__, skip=_NOT_RUNTIMES)
 
 
 def kinds() -> dict[str, RuntimeKind]:
-    # A runtime's package may have registered itself before (imported for its own sake).
-    if not _loaded:
-        _loaded.append(True)
-        _load()
+    _load()
     return dict(_KINDS)
 
 

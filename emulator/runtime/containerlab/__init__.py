@@ -21,9 +21,10 @@ host's namespace, shared by every lab.
 Modules: layout (paths in containers), images (the catalogue), overrides (the user's own image
 or NOS), programs (router programs through the node registry), edge (the Microsoft edge's files),
 start (start.sh), rendering (the .clab.yml and render()), planfile (the plan as JSON),
-node_agent (in the containers), host (DockerHost, ContainerlabRuntime), deploy (Docker and
-containerlab: deploy, wait, destroy). Peer routers may be replaced by the user's own image or NOS
-(docs/containerlab.md).
+node_agent (in the containers), host (DockerHost, ContainerlabRuntime), bonds (the LAG driver:
+/proc/net/bonding through docker exec), attached (a deployed lab's record on this host, attached
+again for status and checks), deploy (Docker and containerlab: deploy, wait, destroy). Peer
+routers may be replaced by the user's own image or NOS (docs/containerlab.md).
 
 This package's own import stays light: the node agent runs as a module of it in images that
 carry only the standard library; the names below are loaded when first used.
@@ -34,6 +35,7 @@ import importlib
 from typing import Any
 
 from emulator.runtime import registry as _registry
+from emulator.runtime.containerlab.layout import RUNTIME as _RUNTIME
 
 _API = {
     "render": "rendering", "RenderedLab": "rendering", "topology_yaml": "rendering",
@@ -65,4 +67,4 @@ def _deployment() -> Any:
 
 
 _registry.register(_registry.RuntimeKind(
-    "containerlab", "Docker, through containerlab (render, deploy, destroy)", _open, _deployment))
+    _RUNTIME, "Docker, through containerlab (render, deploy, destroy)", _open, _deployment))

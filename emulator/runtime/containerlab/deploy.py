@@ -3,10 +3,13 @@
 up() waits as the embedded runtime does, with the same readers: every LAG's edge side from the
 kernel's /proc/net/bonding report (emulator.runtime.lag.procfs, read through `docker exec`), and
 every interconnect session from the edge agents' bgp-state events on the lab's timeline.
+
+The Deployment (what `mapslab up/down --runtime containerlab` call) also records the lab in its
+directory on this host, so that `mapslab status`, `check` and `test` attach to it
+(emulator.runtime.containerlab.attached).
 """
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -19,15 +22,15 @@ import yaml
 from emulator.core import wait
 from emulator.core.errors import CommandFailed, RuntimeUnavailable
 from emulator.core.events import Event, EventKind
+from emulator.core.labdir import LabDir
 from emulator.nodes.base import RouterView
-from emulator.plan.model import Plan, Role
-from emulator.runtime.containerlab import programs
+from emulator.plan.model import Plan
+from emulator.runtime.containerlab import attached, programs
+from emulator.runtime.containerlab.bonds import DockerBondDriver
 from emulator.runtime.containerlab.host import DockerHost, Runner, run_local
 from emulator.runtime.containerlab.images import IMAGES
-from emulator.runtime.containerlab.layout import EVENTS_FILE
 from emulator.runtime.containerlab.overrides import NodeOverride, parse_overrides
 from emulator.runtime.containerlab.rendering import RenderedLab, render
-from emulator.runtime.lag import procfs
 from emulator.runtime.lag.state import LagState
 
 Progress = Callable[[str], None]
@@ -75,25 +78,18 @@ def destroy_argv(topology_file: Path) -> list[str]:
 
 def edge_lags(plan: Plan, host: DockerHost) -> list[LagState]:
     """Every LAG's state at its edge end, from the edge container's /proc/net/bonding."""
-    states = []
-    for lag in plan.lags:
-        result = host.run(lag.b_node, ["cat", f"/proc/net/bonding/{lag.ifname}"], check=False,
-                          timeout=15)
-        states.append(procfs.parse(lag.b_node, lag.ifname,
-                                   result.stdout if result.returncode == 0 else ""))
-    return states
+    driver = DockerBondDriver(host)
+    return [driver.observe(lag.b_node, lag) for lag in plan.lags]
 
 
 def edge_events(plan: Plan, host: DockerHost) -> list[Event]:
     """The edges' timelines (the node agents' and the edge agents' records), in order."""
     found = []
-    for node in plan.nodes_with(Role.EDGE):
-        result = host.run(node.name, ["cat", EVENTS_FILE], check=False, timeout=15)
-        for line in result.stdout.splitlines() if result.returncode == 0 else []:
-            try:
-                found.append(Event.parse(json.loads(line)))
-            except ValueError:
-                continue
+    for record in attached.edge_event_records(plan, host):
+        try:
+            found.append(Event.parse(record))
+        except ValueError:
+            continue
     return sorted(found, key=lambda e: e.time)
 
 
@@ -124,8 +120,8 @@ def router_views(plan: Plan, host: DockerHost) -> list[RouterView]:
     views = []
     for node in plan.nodes:
         if programs.runs_program(node):
-            program, kind = programs.program_of(node)
-            views.append(kind.observe(host, node, Path(program.run_dir)))
+            _, kind = programs.program_of(node)
+            views.append(kind.observe(host, node, attached.node_dir(node)))
     return views
 
 
@@ -169,9 +165,19 @@ def down(topology_file: Path, run: Runner = run_local) -> None:
         raise CommandFailed(destroy_argv(topology_file), result.returncode, result.stderr)
 
 
+def _lab_of(topology_file: Path) -> str | None:
+    """The lab name a rendered topology file deploys (its `name:`), or None."""
+    try:
+        document = yaml.safe_load(Path(topology_file).read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return document.get("name") if isinstance(document, dict) else None
+
+
 @dataclass(frozen=True)
 class ContainerlabDeployment:
-    """emulator.runtime.registry.Deployment for containerlab."""
+    """emulator.runtime.registry.Deployment for containerlab: up and down also keep the lab's
+    record on this host (emulator.runtime.containerlab.attached), which attach() reads."""
 
     def blocker(self) -> str | None:
         return blocker()
@@ -185,10 +191,36 @@ class ContainerlabDeployment:
 
     def up(self, plan: Plan, out_dir: Path, overrides: Mapping[str, Any] | None = None,
            progress: Progress = lambda _: None) -> RenderedLab:
-        return up(plan, out_dir, overrides, progress)
+        labdir = LabDir(plan.lab)
+        try:
+            attached.claim(labdir, plan, out_dir)
+            labdir.event(EventKind.LAB_CREATED, lab=plan.lab)
+        except OSError as exc:
+            raise RuntimeUnavailable(f"cannot record the lab in {labdir.path}: {exc} (set "
+                                     f"MAPSLAB_RUN_DIR to a directory you can write)") from None
+        try:
+            rendered = up(plan, out_dir, overrides, progress)
+        except BaseException:
+            attached.forget(plan.lab)
+            raise
+        state = labdir.read_state()
+        state.phase = "up"
+        labdir.write_state(state)
+        return rendered
 
     def down(self, topology_file: Path) -> None:
-        down(topology_file)
+        """Destroy the lab of a rendered topology file, or of a lab's name recorded here."""
+        path = Path(topology_file)
+        if not path.is_file() and LabDir(str(path)).exists():
+            path = attached.Deployed.read(LabDir(str(path))).topology_file
+        down(path)
+        lab = _lab_of(path)
+        if lab:
+            attached.forget(lab)
+
+    def attach(self, labdir: LabDir) -> attached.Attached:
+        """The recorded lab, read through `docker exec` (emulator.lab.lifecycle.open_lab)."""
+        return attached.attach(labdir)
 
 
 DEPLOYMENT = ContainerlabDeployment()

@@ -101,3 +101,6 @@ class ContainerlabRuntime(DockerHost):
         if nodes:
             self._run(["docker", "rm", "-f", *[container(self.lab, n) for n in nodes]],
                       timeout=120)
+
+    def close(self) -> None:
+        """Nothing to release: every call is a `docker` command of its own."""

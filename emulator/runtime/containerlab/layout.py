@@ -14,6 +14,7 @@ EDGE_VENV = "/opt/maps-lab/venv"       # the edge image's Python, with ExaBGP
 EDGE_SRC = "/opt/maps-lab/src"         # the edge image's copy of the emulator package
 BRIDGE = "br0"                         # the exchange LAN's bridge, named as in the embedded runtime
 CONTAINER_PREFIX = "clab"              # containerlab's default: containers are clab-<lab>-<node>
+RUNTIME = "containerlab"               # this runtime's name: in the registry and a lab's state
 
 
 def container(lab: str, node: str) -> str:
