@@ -18,6 +18,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from emulator.core.errors import Problem, TopologyError
 from emulator.core.page import MICROSOFT_ASN
 from emulator.nodes import daemon, fib_sync
 from emulator.nodes.base import (ConfigProblem, Host, Neighbor, RouterView, as_int, far_end,
@@ -197,11 +198,30 @@ def start(host: Host, plan: Plan, node: Node, d: Path) -> None:
     # and one added before the file's import policy exists escapes it (RECIPES).
     daemon.await_ready(node.name, pid, d / f"{PID_NAME}.log",
                        lambda: _configured(host, node, d), "gobgpd")
+    _refuse_dropped_policy(d / "gobgpd.toml", d / f"{PID_NAME}.log")
     for prefix in node.announces:
         family = "ipv6" if ":" in prefix else "ipv4"
         host.run(node.name, ["gobgp", "--target", api(d), "global", "rib", "add", "-a", family,
                              prefix, "origin", "igp"])
     fib_sync.spawn(host, node.name, d, "gobgp", api(d))
+
+
+# gobgpd 3.10 logs this and goes on with no routing policy at all (`--dry-run` passes the file):
+# a configuration whose filters silently vanished must not be judged as if they held.
+_POLICY_DROPPED = "failed to create routing policy"
+
+
+def _refuse_dropped_policy(config: Path, log: Path) -> None:
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return
+    for line in text.splitlines():
+        if _POLICY_DROPPED in line:
+            raise TopologyError(str(config), [Problem(
+                "", f"gobgpd started without any routing policy: {line.strip()[-300:]} "
+                    f"(e.g. two statements or definitions with the same name)",
+                None, "NODE-CONFIG")])
 
 
 def _configured(host: Host, node: Node, d: Path) -> bool:

@@ -413,3 +413,16 @@ def test_fib_sync_ends_when_the_node_directory_is_gone(tmp_path, monkeypatch):
 def test_fib_sync_polls_at_most_every_half_second():
     assert fib_sync.POLL <= 0.5
     assert fib_sync.failed_lines("Command failed -:3\nCommand failed -:12\n") == {3, 12}
+
+
+def test_gobgp_start_refuses_a_config_whose_policies_were_dropped(tmp_path):
+    """gobgpd goes on without any policy when it cannot create one; the lab says so."""
+    from emulator.core.errors import TopologyError
+    from emulator.nodes.gobgp import _refuse_dropped_policy
+    log = tmp_path / "gobgpd.log"
+    log.write_text('{"level":"info","msg":"gobgpd started"}\n')
+    _refuse_dropped_policy(tmp_path / "gobgpd.toml", log)
+    log.write_text(log.read_text() + '{"level":"error","msg":"failed to create routing policy",'
+                   '"Error":"duplicate statement name"}\n')
+    with pytest.raises(TopologyError, match="without any routing policy"):
+        _refuse_dropped_policy(tmp_path / "gobgpd.toml", log)
