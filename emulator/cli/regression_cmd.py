@@ -47,7 +47,15 @@ def _writable(option: str, value: str) -> Path:
 @contextmanager
 def _terminated_as_interrupt():
     """A CI job's SIGTERM tears the lab down as Ctrl-C does (Python's default would not)."""
+    owner = os.getpid()
+
     def interrupt(signum, frame):
+        if os.getpid() != owner:
+            # A forked child inherits this handler: pyroute2's namespace helpers are stopped
+            # with SIGTERM and must die of it, not unwind into their parent's code and hang.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         raise KeyboardInterrupt
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:

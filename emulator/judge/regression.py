@@ -153,6 +153,7 @@ class ScenarioOutcome:
     target: str | None
     member: int
     result: ScenarioResult | None = None
+    recovered: bool = True         # False: the lab could not be brought back after it
 
 
 @dataclass(frozen=True)
@@ -235,15 +236,11 @@ def _scenario(lab, name: str, progress: Progress, not_run: str | None) -> Scenar
             error += f"\nrecovery failed too: {problem}"
         progress(f"ERROR {title:<20} {error}")
         return ScenarioOutcome(Case(FAILOVER, title, time.monotonic() - started, error=error),
-                               name, target.name, target.member)
+                               name, target.name, target.member, recovered=problem is None)
     verdict = harness.judge(result)
     progress(f"{'PASS' if verdict.passed else 'FAIL'}  {title:<20} {verdict.summary}")
     return ScenarioOutcome(Case(FAILOVER, title, time.monotonic() - started, verdict), name,
                            target.name, target.member, result)
-
-
-def _unrecovered(outcome: ScenarioOutcome) -> bool:
-    return "recovery failed too" in (outcome.case.error or "")
 
 
 def _observe(lab) -> tuple[lab_status.Status | None, str | None]:
@@ -261,7 +258,7 @@ def _judge(lab, chosen: tuple[str, ...], progress: Progress) -> tuple:
     outcomes: list[ScenarioOutcome] = []
     for name in chosen:
         not_run = f"not run: the lab is degraded ({degraded[0]})" if degraded else None
-        broken = next((o for o in outcomes if _unrecovered(o)), None)
+        broken = next((o for o in outcomes if not o.recovered), None)
         if broken is not None:
             not_run = f"not run: the lab did not recover after {broken.case.name}"
         outcomes.append(_scenario(lab, name, progress, not_run))
