@@ -185,7 +185,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from emulator.topology.loader import load, load_with_lines
     from emulator.plan.resolve import resolve
     from emulator.topology.validate import render_json, render_text, validate, validate_change
+    from emulator.nodes import preflight
     topo, lines = load_with_lines(args.topology)
+    # The router programs and the users' own files first: the programs' own syntax checks.
+    preflight.check(topo, lines, args.topology)
     if args.against:
         report = validate_change(load(args.against), topo, lines)
     else:

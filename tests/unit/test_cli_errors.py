@@ -39,3 +39,23 @@ def test_bad_argument_exits_2_with_a_message(argv, says, capsys, monkeypatch):
     assert code == 2, err
     assert says in err
     assert "Traceback" not in err
+
+
+def test_validate_runs_the_programs_own_syntax_check(capsys, monkeypatch):
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    assert main(["validate", "tests/fixtures/own-config/syntax-error.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "routers[0].config: frr rejects its configuration:" in err
+    assert "frr-syntax-error.conf:37:" in err
+
+
+def test_an_unknown_router_program_is_named_with_its_place(tmp_path, capsys):
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    text = (root / "topologies" / "seattle.yaml").read_text()
+    path = tmp_path / "t.yaml"
+    path.write_text(text.replace("    software: frr\n", "    software: junos\n", 1))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "routers[0].software: no peer-router runs 'junos'" in err
+    assert "choose one of: bird, frr, gobgp, openbgpd" in err
