@@ -71,12 +71,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     topo = load(source)
     overrides = regression.parse_routers(args.router or [], topo, args.topology)
     chosen = regression.parse_scenarios(args.scenarios)
+    on = regression.lab_runtime(args.runtime, args.dir, args.overrides)
     junit_file = _writable("--junit", args.junit)
     json_file = _writable("--json", args.json)
     if junit_file.resolve() == json_file.resolve():
         raise UsageError(f"--junit and --json name the same file {args.junit}")
     with _terminated_as_interrupt():
-        run = regression.run(source, topo, overrides, chosen, keep=args.keep, progress=_progress)
+        run = regression.run(source, topo, overrides, chosen, keep=args.keep, progress=_progress,
+                             on=on)
     junit.write(junit_file, f"mapslab {run.lab}", run.cases, regression.junit_properties(run),
                 run.started)
     json_file.write_text(json.dumps(regression.evidence(run), indent=2, default=str) + "\n",
@@ -87,7 +89,8 @@ def cmd_test(args: argparse.Namespace) -> int:
           + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
           + f"; wrote {junit_file} and {json_file}")
     if run.kept:
-        print(f"lab {run.lab!r} kept up; `mapslab down {run.lab}` removes it")
+        runtime = f" --runtime {run.runtime}" if on.deploys else ""
+        print(f"lab {run.lab!r} kept up; `mapslab down{runtime} {run.lab}` removes it")
     elif run.left_behind:
         print(f"warning: left behind: {', '.join(run.left_behind)}", file=sys.stderr)
     return 0 if run.passed else 3
@@ -111,6 +114,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def add_parser(sub) -> None:
     from emulator.judge import scenarios
+    from emulator.runtime import registry as runtimes
     p = sub.add_parser(
         "test", help="a regression run: up, every check, failover scenarios, down; JUnit XML "
                      "and JSON evidence",
@@ -130,6 +134,15 @@ def add_parser(sub) -> None:
                    help="JSON evidence to write: every observation behind every verdict")
     p.add_argument("--keep", action="store_true",
                    help="leave the lab up afterwards (faults undone), e.g. for `mapslab record`")
+    # Checked by the command, not by argparse's choices, so that a bad one is named with exit 2
+    # like every other bad input of this command.
+    p.add_argument("--runtime", default=runtimes.names()[0],
+                   help="where the lab runs: " + "; ".join(
+                       f"{name}: {kind.summary}" for name, kind in runtimes.kinds().items()))
+    deploying = ", ".join(runtimes.names(deploying=True))
+    p.add_argument("--dir", help=f"{deploying}: where to render the lab (default: a temporary "
+                                 f"folder; with --keep clab/LAB)")
+    p.add_argument("--overrides", help=f"{deploying}: YAML of per-router kind/image/startup-config")
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("record", help="snapshot a running lab as a baseline for "
                                       "`mapslab check LAB --against FILE`")

@@ -5,28 +5,42 @@ scenarios, and always torn down.
   topology + --router overrides → the topology as tested (config paths absolute) → up →
   every check → the observed state → each scenario on a target of its kind, recovered → down →
   a Run, which emulator.judge.junit renders and `evidence` dumps with every observation.
+
+The lab is built on the runtime asked for (emulator.runtime.registry). The embedded one is built
+node by node by emulator.lab.lifecycle; one whose kind offers a `deployment` (containerlab)
+deploys the whole plan, and the run attaches to it with lifecycle.open_lab, as `mapslab check`
+does. The failover harness needs the lab's network namespaces on this host (its traffic probe
+sends with `ip netns exec`), so where there are none its scenarios are reported as skipped.
 """
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from emulator.core.errors import RuntimeUnavailable, UsageError
-from emulator.judge import harness, scenarios
+from emulator.core.errors import (LabStateError, PlanError, RuntimeUnavailable, UsageError,
+                                  ValidationFailed)
+from emulator.core.labdir import LabDir
+from emulator.judge import harness, scenarios, traffic
 from emulator.judge.checks import CHECKS
 from emulator.judge.junit import CHECK, FAILOVER, LAB, Case
 from emulator.judge.scenarios import ScenarioResult, TargetKind
 from emulator.judge.verdict import Verdict
 from emulator.lab import lifecycle
-from emulator.nodes import registry
+from emulator.nodes import preflight, registry
 from emulator.observe import status as lab_status
 from emulator.plan.model import Plan, Role
+from emulator.plan.resolve import resolve
+from emulator.runtime import registry as runtimes
+from emulator.runtime.netns import lab_namespaces, namespace
 from emulator.topology.intent import Topology
+from emulator.topology.loader import load_with_lines
+from emulator.topology.validate import render_text, validate
 
 Progress = Callable[[str], None]
 EVIDENCE_FORMAT = "mapslab-test-evidence"
@@ -92,6 +106,43 @@ def parse_scenarios(text: str | None) -> tuple[str, ...]:
         raise UsageError(f"--scenarios {text!r}: unknown scenario(s) {', '.join(unknown) or '(none)'}"
                          f"; choose from {', '.join(known)}, or `all`")
     return chosen
+
+
+@dataclass(frozen=True)
+class LabRuntime:
+    """The runtime a run builds its lab on (`--runtime`); for one that deploys a whole plan, where
+    it renders (`--dir`, else a folder of the run's own) and its per-node overrides."""
+
+    name: str
+    out_dir: Path | None = None
+    node_overrides: Mapping[str, Any] | None = None
+
+    @property
+    def deploys(self) -> bool:
+        return runtimes.get(self.name).deployment is not None
+
+
+def lab_runtime(name: str | None = None, out_dir: str | None = None,
+                overrides_file: str | None = None) -> LabRuntime:
+    """The runtime options checked before anything exists; one UsageError naming each bad one."""
+    known = runtimes.names()
+    name = name or known[0]
+    if name not in known:
+        raise UsageError(f"--runtime {name!r}: no such runtime; choose one of: {', '.join(known)}")
+    deploying = runtimes.names(deploying=True)
+    problems = [f"{option} applies only to a runtime that deploys a whole plan "
+                f"({', '.join(deploying)}), not to {name}"
+                for option, given in (("--dir", out_dir), ("--overrides", overrides_file))
+                if given and name not in deploying]
+    if problems:
+        raise UsageError("\n  ".join(["bad runtime option(s):", *problems]))
+    node_overrides = None
+    if overrides_file:
+        try:
+            node_overrides = runtimes.get(name).deployment().overrides(Path(overrides_file))
+        except (OSError, yaml.YAMLError, PlanError) as exc:
+            raise UsageError(f"--overrides {overrides_file}: {exc}") from None
+    return LabRuntime(name, Path(out_dir) if out_dir else None, node_overrides)
 
 
 def as_tested(source: Path, topo: Topology, overrides: tuple[RouterOverride, ...]) -> str:
@@ -173,6 +224,8 @@ class Run:
     scenarios: tuple[ScenarioOutcome, ...]
     kept: bool
     left_behind: tuple[str, ...]
+    runtime: str = field(default_factory=lambda: runtimes.names()[0])
+    rendered: Path | None = None         # a deploying runtime's topology file (containerlab's)
 
     @property
     def cases(self) -> list[Case]:
@@ -250,8 +303,9 @@ def _observe(lab) -> tuple[lab_status.Status | None, str | None]:
         return None, _failure(exc)
 
 
-def _judge(lab, chosen: tuple[str, ...], progress: Progress) -> tuple:
-    """Every check, the observed state, then each scenario (skipped once the lab is broken)."""
+def _judge(lab, chosen: tuple[str, ...], progress: Progress, blocked: str | None = None) -> tuple:
+    """Every check, the observed state, then each scenario (skipped once the lab is broken, or
+    all of them when `blocked` says why the harness cannot run in this lab)."""
     degraded = tuple(lab.degraded)
     checks = tuple(_check(lab, name, check, progress) for name, check in CHECKS.items())
     observed, observe_error = _observe(lab)
@@ -261,39 +315,125 @@ def _judge(lab, chosen: tuple[str, ...], progress: Progress) -> tuple:
         broken = next((o for o in outcomes if not o.recovered), None)
         if broken is not None:
             not_run = f"not run: the lab did not recover after {broken.case.name}"
-        outcomes.append(_scenario(lab, name, progress, not_run))
+        outcomes.append(_scenario(lab, name, progress, blocked or not_run))
     return degraded, checks, observed, observe_error, tuple(outcomes)
 
 
+def harness_blocker(lab) -> str | None:
+    """Why no failover scenario can run in this lab, or None: the harness's traffic probe sends
+    from a member's network namespace on this host (`ip netns exec`), with reflectors and faults
+    that report through the lab's directory here."""
+    try:
+        flow = traffic.default_flow(lab.plan)
+    except PlanError as exc:
+        return f"not possible in this lab: {exc}"
+    sender = namespace(lab.plan.lab, flow.source_node)
+    if sender in lab_namespaces(lab.plan.lab):
+        return None
+    return (f"not possible in this lab: the traffic probe and fault injection need the lab's "
+            f"network namespaces on this host (the probe sends from {sender}), and this lab's "
+            f"nodes are not in any")
+
+
+def _let_go(lab, keep: bool, progress: Progress) -> None:
+    """Before the lab is left (kept or taken down): a kept lab without the run's faults."""
+    if keep and scenarios.active(lab):
+        problem = _recover(lab)
+        if problem:
+            progress(f"could not undo the faults of the kept lab: {problem}")
+    lab.close()
+
+
+def _built(copy: Path, topo: Topology, chosen: tuple[str, ...], keep: bool,
+           progress: Progress) -> tuple:
+    """On the runtime that lab.lifecycle builds node by node (the embedded one)."""
+    t0 = time.monotonic()
+    lab = lifecycle.up(copy, progress=progress)
+    try:
+        up_seconds = time.monotonic() - t0
+        judged = _judge(lab, chosen, progress)
+    finally:
+        _let_go(lab, keep, progress)
+        if not keep:
+            lifecycle.down(topo.lab)
+    left = () if keep else tuple(lifecycle.leftovers(topo.lab))
+    return up_seconds, judged, left, None
+
+
+def _deployable_plan(copy: Path, progress: Progress) -> Plan:
+    """What lifecycle.up checks before anything exists, for a runtime that deploys the plan: the
+    router programs and the users' own files, the page's rules, a plan that fits a lab."""
+    topo, lines = load_with_lines(copy)
+    preflight.check(topo, lines, copy)
+    report = validate(topo, lines)
+    if not report.ok:
+        raise ValidationFailed(str(copy), render_text(report, str(copy)), len(report.errors))
+    if report.warnings:
+        progress(f"{len(report.warnings)} warning(s) from `mapslab validate`")
+    plan = resolve(topo, copy.parent)
+    if LabDir(plan.lab).exists():
+        raise LabStateError(f"a lab named {plan.lab!r} is already up: a regression run builds "
+                            f"its own (run `mapslab down {plan.lab}` first)")
+    return plan
+
+
+def _deployed(on: LabRuntime, copy: Path, folder: Path, chosen: tuple[str, ...], keep: bool,
+              progress: Progress) -> tuple:
+    """On a runtime that deploys the whole plan (its kind's `deployment`): deploy, attach as
+    `mapslab check` does, judge, destroy through the deployment (unless keep)."""
+    plan = _deployable_plan(copy, progress)
+    deployment = runtimes.get(on.name).deployment()
+    reason = deployment.blocker()
+    if reason:
+        raise RuntimeUnavailable(f"{reason}; `mapslab test --runtime {on.name}` deploys the lab")
+    # A kept lab's containers mount its rendered files: not in the run's folder (which goes),
+    # but where `mapslab up` renders.
+    out_dir = (on.out_dir or (Path("clab") / plan.lab if keep else folder / on.name)).resolve()
+    t0 = time.monotonic()
+    rendered = deployment.up(plan, out_dir, on.node_overrides, progress)
+    up_seconds = time.monotonic() - t0
+    left: list[str] = []
+    try:
+        lab = lifecycle.open_lab(plan.lab)
+        try:
+            judged = _judge(lab, chosen, progress, harness_blocker(lab))
+        finally:
+            _let_go(lab, keep, progress)
+    finally:
+        if not keep:
+            try:
+                deployment.down(rendered.topology_file)
+                progress(f"destroyed the {on.name} lab of {rendered.topology_file}")
+            except Exception as exc:       # reported as left behind, not lost in a traceback
+                left.append(f"the {on.name} lab of {rendered.topology_file} ({_failure(exc)})")
+    if not keep:
+        left += lifecycle.leftovers(plan.lab)
+    return up_seconds, judged, tuple(left), rendered.topology_file
+
+
 def run(source: Path, topo: Topology, overrides: tuple[RouterOverride, ...],
-        chosen: tuple[str, ...], keep: bool = False, progress: Progress = lambda _: None) -> Run:
+        chosen: tuple[str, ...], keep: bool = False, progress: Progress = lambda _: None,
+        on: LabRuntime | None = None) -> Run:
     """Up, every check, each chosen scenario, down: always, also on an error or Ctrl-C, unless
     keep (then the faults are undone and the lab stays up). A topology the lab refuses raises
     before anything exists."""
+    on = on or lab_runtime()
     text = as_tested(source, topo, overrides)
     started = time.time()
-    with tempfile.TemporaryDirectory(prefix="mapslab-test-") as folder:
+    with tempfile.TemporaryDirectory(prefix="mapslab-test-", ignore_cleanup_errors=True) as folder:
         copy = Path(folder) / f"{topo.lab}.yaml"
         copy.write_text(text, encoding="utf-8")
-        t0 = time.monotonic()
-        lab = lifecycle.up(copy, progress=progress)
-        try:
-            up_seconds = time.monotonic() - t0
-            degraded, checks, observed, observe_error, outcomes = _judge(lab, chosen, progress)
-        finally:
-            if keep and scenarios.active(lab):
-                problem = _recover(lab)
-                if problem:
-                    progress(f"could not undo the faults of the kept lab: {problem}")
-            lab.close()
-            if not keep:
-                lifecycle.down(topo.lab)
+        if on.deploys:
+            up_seconds, judged, left, rendered = _deployed(on, copy, Path(folder), chosen, keep,
+                                                           progress)
+        else:
+            up_seconds, judged, left, rendered = _built(copy, topo, chosen, keep, progress)
+    degraded, checks, observed, observe_error, outcomes = judged
     up = Case(LAB, "up", up_seconds, Verdict(
         "up", not degraded, f"the lab is degraded: {len(degraded)} problem(s)" if degraded
         else "the lab converged", degraded))
-    left = () if keep else tuple(lifecycle.leftovers(topo.lab))
     return Run(topo.lab, source, text, overrides, started, up, degraded, checks, observed,
-               observe_error, outcomes, keep, left)
+               observe_error, outcomes, keep, left, on.name, rendered)
 
 
 # ---- the evidence file ----
@@ -330,12 +470,13 @@ def evidence(r: Run) -> dict:
                        **_case_json(s.case),
                        "result": _result_json(s.result) if s.result else None}
                       for s in r.scenarios],
+        "runtime": r.runtime, "rendered": str(r.rendered) if r.rendered else None,
         "kept": r.kept, "left_behind": list(r.left_behind),
     }
 
 
 def junit_properties(r: Run) -> dict[str, str]:
-    properties = {"lab": r.lab, "topology": str(r.source)}
+    properties = {"lab": r.lab, "topology": str(r.source), "runtime": r.runtime}
     properties.update({f"router {o.node}": str(o).partition("=")[2] for o in r.overrides})
     properties.update({f"degraded {i + 1}": d for i, d in enumerate(r.degraded)})
     return properties
