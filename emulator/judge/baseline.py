@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from emulator.core.errors import UsageError
 from emulator.judge import harness
 from emulator.judge.verdict import Verdict
+from emulator.lab.lifecycle import Lab
 from emulator.observe import observers as observe
 from emulator.plan.model import Role
 
@@ -94,7 +95,7 @@ def _failovers(entries: list[dict]) -> list[FailoverRecord]:
     return list(latest.values())
 
 
-def record(lab, verdicts: list[Verdict]) -> Baseline:
+def record(lab: Lab, verdicts: list[Verdict]) -> Baseline:
     """The lab as it is now, with the verdicts of the checks just run."""
     plan = lab.plan
     routers = plan.nodes_with(Role.PEER_ROUTER)

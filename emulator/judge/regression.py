@@ -32,6 +32,7 @@ from emulator.judge.junit import CHECK, FAILOVER, LAB, Case
 from emulator.judge.scenarios import ScenarioResult, TargetKind
 from emulator.judge.verdict import Verdict
 from emulator.lab import lifecycle
+from emulator.lab.lifecycle import Lab
 from emulator.nodes import preflight, registry
 from emulator.observe import status as lab_status
 from emulator.plan.model import Plan, Role
@@ -240,7 +241,7 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _check(lab, name: str, check, progress: Progress) -> Case:
+def _check(lab: Lab, name: str, check, progress: Progress) -> Case:
     started = time.monotonic()
     try:
         verdict = check(lab)
@@ -252,7 +253,7 @@ def _check(lab, name: str, check, progress: Progress) -> Case:
     return Case(CHECK, name, time.monotonic() - started, verdict)
 
 
-def _recover(lab) -> str | None:
+def _recover(lab: Lab) -> str | None:
     """Undo every fault and wait until all is back; what went wrong, or None."""
     try:
         scenarios.recover(lab)
@@ -262,7 +263,7 @@ def _recover(lab) -> str | None:
     return None
 
 
-def _scenario(lab, name: str, progress: Progress, not_run: str | None) -> ScenarioOutcome:
+def _scenario(lab: Lab, name: str, progress: Progress, not_run: str | None) -> ScenarioOutcome:
     chosen = scenarios.get(name)
     target = target_for(lab.plan, chosen.target_kind)
     title = name + (f" {target.name}" if target.name else "")
@@ -296,14 +297,14 @@ def _scenario(lab, name: str, progress: Progress, not_run: str | None) -> Scenar
                            target.name, target.member, result)
 
 
-def _observe(lab) -> tuple[lab_status.Status | None, str | None]:
+def _observe(lab: Lab) -> tuple[lab_status.Status | None, str | None]:
     try:
         return lab_status.status(lab), None
     except Exception as exc:
         return None, _failure(exc)
 
 
-def _judge(lab, chosen: tuple[str, ...], progress: Progress, blocked: str | None = None) -> tuple:
+def _judge(lab: Lab, chosen: tuple[str, ...], progress: Progress, blocked: str | None = None) -> tuple:
     """Every check, the observed state, then each scenario (skipped once the lab is broken, or
     all of them when `blocked` says why the harness cannot run in this lab)."""
     degraded = tuple(lab.degraded)
@@ -319,7 +320,7 @@ def _judge(lab, chosen: tuple[str, ...], progress: Progress, blocked: str | None
     return degraded, checks, observed, observe_error, tuple(outcomes)
 
 
-def harness_blocker(lab) -> str | None:
+def harness_blocker(lab: Lab) -> str | None:
     """Why no failover scenario can run in this lab, or None: the harness's traffic probe sends
     from a member's network namespace on this host (`ip netns exec`), with reflectors and faults
     that report through the lab's directory here."""
@@ -335,7 +336,7 @@ def harness_blocker(lab) -> str | None:
             f"nodes are not in any")
 
 
-def _let_go(lab, keep: bool, progress: Progress) -> None:
+def _let_go(lab: Lab, keep: bool, progress: Progress) -> None:
     """Before the lab is left (kept or taken down): a kept lab without the run's faults."""
     if keep and scenarios.active(lab):
         problem = _recover(lab)
