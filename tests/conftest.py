@@ -11,6 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def regold() -> bool:
+    """Whether goldens are to be rewritten: MAPSLAB_REGOLD=1 (true, yes); "0" or unset: no."""
+    return os.environ.get("MAPSLAB_REGOLD", "").strip().lower() in ("1", "true", "yes")
+
+
 def integration_blocker() -> str | None:
     """Why integration tests cannot run here, or None."""
     if os.geteuid() != 0:

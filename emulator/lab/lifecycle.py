@@ -163,7 +163,10 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
         raise
     state.phase = "up"
     labdir.write_state(state)
-    step("lab is up")
+    # Progress says what is true: a degraded lab is up, but not as the topology asked.
+    step("lab is up" if not lab.degraded else
+         f"lab is up, degraded: {lab.degraded[0]}"
+         + (f" (and {len(lab.degraded) - 1} more)" if len(lab.degraded) > 1 else ""))
     return lab
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import regold
+
 from emulator.runtime import containerlab
 from tests.containerlab.conftest import HERE
 
@@ -25,7 +27,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 def files(seattle, tmp_path_factory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("render") / "seattle"
     containerlab.render(seattle, out)
-    if os.environ.get("MAPSLAB_REGOLD"):
+    if regold():
         shutil.rmtree(GOLDEN, ignore_errors=True)
         shutil.copytree(out, GOLDEN)
     return _tree(out)

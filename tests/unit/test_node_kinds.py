@@ -20,7 +20,7 @@ from emulator.nodes.base import RouterView
 from emulator.plan.model import Role
 from emulator.plan.resolve import resolve
 from emulator.topology.loader import load
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, regold
 
 NODES = FIXTURES / "nodes"
 GOLDEN = NODES / "golden"
@@ -72,7 +72,7 @@ def test_bird_still_serves_the_exchange():
 def test_golden(software, name):
     text = rendering(software, name)
     path = GOLDEN / f"{name}.{SUFFIX[software]}"
-    if os.environ.get("MAPSLAB_REGOLD"):
+    if regold():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert text == path.read_text(), f"{path} differs (MAPSLAB_REGOLD=1 rewrites it)"

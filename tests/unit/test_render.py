@@ -15,7 +15,7 @@ import pytest
 from emulator.nodes import bird, exabgp, frr
 from emulator.topology.loader import load
 from emulator.plan.resolve import resolve
-from tests.conftest import ROOT
+from tests.conftest import ROOT, regold
 
 GOLDEN = ROOT / "tests" / "golden" / "seattle"
 PLAN = resolve(load(ROOT / "topologies" / "seattle.yaml"))
@@ -39,7 +39,7 @@ def rendered() -> dict[str, str]:
 def test_golden(name):
     text = rendered()[name]
     path = GOLDEN / name
-    if os.environ.get("MAPSLAB_REGOLD"):
+    if regold():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert text == path.read_text(), f"{name} differs from {path} (MAPSLAB_REGOLD=1 rewrites it)"
