@@ -4,7 +4,6 @@ Regenerate with MAPSLAB_REGOLD=1 after an intended change, and read the diff.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
