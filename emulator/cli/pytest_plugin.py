@@ -43,6 +43,16 @@ def _topology_copy(source: Path, lab: str, directory: Path) -> Path:
     return path
 
 
+def refuse_running(name: str, root: Path | None = None) -> None:
+    """A lab of that name that is up belongs to someone: never remove it for a test's fixture."""
+    from emulator.core.labdir import LabDir
+    from emulator.runtime.netns import lab_namespaces
+    if LabDir(name, root).exists() or (root is None and lab_namespaces(name)):
+        pytest.fail(f"a lab named {name!r} is already up; the maps_lab fixture will not remove "
+                    f"it: `mapslab down {name}` if it is yours, or give the module another lab "
+                    f"name (@pytest.mark.mapslab(lab=...))", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def maps_lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A running lab for the module's tests (emulator.lab.Lab)."""
@@ -59,7 +69,7 @@ def maps_lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         path = Path(request.config.rootpath) / path
     name = (marker.kwargs.get("lab") if marker else None) or load(path).lab
     path = _topology_copy(path, name, tmp_path_factory.mktemp(f"mapslab-{name}"))
-    lab_module.down(name)
+    refuse_running(name)
     running = lab_module.up(path)
     try:
         yield running

@@ -59,3 +59,14 @@ def test_an_unknown_router_program_is_named_with_its_place(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "routers[0].software: no peer-router runs 'junos'" in err
     assert "choose one of: bird, frr, gobgp, openbgpd" in err
+
+
+def test_the_pytest_plugin_never_removes_a_running_lab(tmp_path):
+    """A lab of the fixture's name that is up is refused, and left as it was."""
+    from emulator.cli.pytest_plugin import refuse_running
+    from emulator.core.labdir import LabDir, LabState
+    refuse_running("somebodys", root=tmp_path)             # nothing up: fine
+    LabDir("somebodys", tmp_path).write_state(LabState("somebodys", "t.yaml", "netns"))
+    with pytest.raises(pytest.fail.Exception, match="already up"):
+        refuse_running("somebodys", root=tmp_path)
+    assert LabDir("somebodys", tmp_path).exists()
