@@ -391,8 +391,9 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         _lab_arg(p)
         p.add_argument("scenario", choices=scenarios.names())
-        p.add_argument("target", help="a LAG (sea-1-a), a router (sea-pr1) or a location (sea)")
-        p.add_argument("--member", type=_positive(int, "--member"), default=1, help="LAG member, for member scenarios")
+        p.add_argument("target", help=scenarios.registry.target_usage())
+        p.add_argument("--member", type=_positive(int, "--member"), default=1,
+                       help="the LAG's member (1, 2, ...), for the scenarios that take one")
         if name == "failover":
             p.add_argument("--rate", type=_positive(float, "--rate"), default=100.0,
                            help="probe packets per second")

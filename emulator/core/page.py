@@ -1,7 +1,8 @@
 """The page's numbers and names, defined once.
 
 Every constant here is quoted from the MAPS Exchange with Route Server walkthrough
-(`shared/reference/seed/`); the validator, the edge, the nodes and the portal all read them here.
+(`docs/reference/maps-exchange-route-server-walkthrough.md`); the validator, the edge, the nodes
+and the portal all read them here.
 """
 from __future__ import annotations
 

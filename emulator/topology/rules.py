@@ -1,7 +1,8 @@
 """The catalogue of the MAPS page's rules, as `mapslab validate` checks them on a topology.
 
 Each rule has a stable id (never reused, never renamed), a severity, the page's own wording
-(reference/seed: "Internet peering for MAPS Exchange with Route Server partner walkthrough")
+(docs/reference/maps-exchange-route-server-walkthrough.md:
+"Internet peering for MAPS Exchange with Route Server partner walkthrough")
 and the general fix. A rule that can be either an error or a warning (a private ASN, a
 documentation ASN) is two entries. docs/validation.md lists the same catalogue for users.
 """

@@ -33,3 +33,18 @@ def get(name: str) -> Scenario:
     if found is None:
         raise FaultError(f"unknown scenario {name!r}; one of {', '.join(names())}")
     return found
+
+
+_EXAMPLE = {TargetKind.MEMBER: "a LAG (sea-1-a) and --member N",
+            TargetKind.LAG: "a LAG (sea-1-a)",
+            TargetKind.PEER_ROUTER: "a peer router (sea-pr1)",
+            TargetKind.EDGE: "a Microsoft edge router (sea-ms1)",
+            TargetKind.LOCATION: "a location (sea)"}
+
+
+def target_usage() -> str:
+    """What TARGET names for each scenario, from the registry (`mapslab fail --help`)."""
+    by_kind: dict[TargetKind, list[str]] = {}
+    for scenario in registered().values():
+        by_kind.setdefault(scenario.target_kind, []).append(scenario.name)
+    return "; ".join(f"{', '.join(names_)}: {_EXAMPLE[kind]}" for kind, names_ in by_kind.items())

@@ -68,7 +68,7 @@ def edge_files(plan: Plan, node: Node) -> dict[str, str]:
 
 def edge_start_lines(plan: Plan, node: Node) -> list[str]:
     """start.sh lines of an edge: each LAG's automation and the internet sessions, detached."""
-    lines = ["", "# The edge's automation configures BGP once a LAG is up (DESIGN.md, turn-up",
+    lines = ["", "# The edge's automation configures BGP once a LAG is up (docs/design.md, turn-up",
              "# order): one ExaBGP per LAG, each started by its own waiter."]
     for lag in plan.lags_of(node.name):
         run = f"{STATE_DIR}/{lag.ifname}"

@@ -29,7 +29,7 @@ ip link set inet0 up
 ip address add 4.144.0.1/32 dev lo
 ip address add 2603:1000::1/128 dev lo nodad
 
-# The edge's automation configures BGP once a LAG is up (DESIGN.md, turn-up
+# The edge's automation configures BGP once a LAG is up (docs/design.md, turn-up
 # order): one ExaBGP per LAG, each started by its own waiter.
 install -d /var/lib/maps-lab/lag1
 setsid sh /maps-lab/lag1/configure-bgp.sh </dev/null >>/var/lib/maps-lab/lag1/automation.log 2>&1 &

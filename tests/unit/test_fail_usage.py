@@ -1,0 +1,28 @@
+"""`mapslab fail --help` says what TARGET names for every registered scenario."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from emulator.judge import scenarios
+from emulator.judge.scenarios.base import TargetKind
+
+
+def _help() -> str:
+    done = subprocess.run([sys.executable, "-m", "emulator.cli.main", "fail", "--help"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    return " ".join(done.stdout.split())
+
+
+def test_every_scenario_is_named_with_its_target() -> None:
+    usage = scenarios.registry.target_usage()
+    for name, scenario in scenarios.registered().items():
+        assert name in usage, name
+        if scenario.target_kind is TargetKind.MEMBER:
+            part = next(p for p in usage.split("; ") if name in p.split(": ")[0])
+            assert "--member" in part, part
+
+
+def test_lacp_mismatch_names_a_member_in_the_help() -> None:
+    text = _help()
+    assert "lacp-mismatch" in text.split("--member N")[0].rsplit(";", 1)[-1], text
