@@ -7,11 +7,12 @@ report a loopback (IEEE 802.1AX-2014 6.4.14 selection needs distinct system ids)
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from pathlib import Path
 
 from emulator.core import wait
+from emulator.core.errors import CommandFailed
+from emulator.runtime.lag import unixctl
 from emulator.runtime.lag.state import LagState, MemberState
 from emulator.plan.model import Lag, Node
 from emulator.runtime.base import Runtime
@@ -102,18 +103,24 @@ class OvsLagDriver:
         """Every LAG of one router from one `bond/show` and one `lacp/show`."""
         ctl = f"{self._dir(node)}/vswitchd.ctl"
         args = [bond_port(lags[0])] if len(lags) == 1 else []
-        bond = subprocess.run(["ovs-appctl", "-t", ctl, "bond/show", *args],
-                              capture_output=True, text=True, timeout=5)
-        lacp = subprocess.run(["ovs-appctl", "-t", ctl, "lacp/show", *args],
-                              capture_output=True, text=True, timeout=5)
+        bond, lacp = _appctl(ctl, "bond/show", args), _appctl(ctl, "lacp/show", args)
         now = time.time()
-        bonds, lacps = _per_bond(bond.stdout), _per_bond(lacp.stdout)
+        bonds, lacps = _per_bond(bond), _per_bond(lacp)
         states = []
         for lag in lags:
             members = list(lag.member_ifnames(node))
             states.append(parse_state(node, lag.ifname, members, bonds.get(bond_port(lag), ""),
                                       lacps.get(bond_port(lag), ""), now))
         return states
+
+
+def _appctl(ctl: str, command: str, args: list[str]) -> str:
+    """One unixctl command's output; "" while ovs-vswitchd is not (or no longer) there, which
+    parse_state reads as a LAG with no member up."""
+    try:
+        return unixctl.call(ctl, command, *args)
+    except CommandFailed:
+        return ""
 
 
 def _per_bond(text: str) -> dict[str, str]:
