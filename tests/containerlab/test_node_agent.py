@@ -62,12 +62,18 @@ def test_exabgp_starts_once_lacp_is_up(tmp_path):
 
 
 def test_waits_while_lacp_is_down_and_says_so_once_per_budget(tmp_path, monkeypatch):
-    monkeypatch.setitem(node_agent.wait.BUDGETS, "lacp_setup", 0.05)
+    """No clock decides: a budget of 0 s is one look per budget, and `rounds` bounds the
+    budgets, so "still waiting" is read from the agent's own record, never from a timeout."""
+    monkeypatch.setitem(node_agent.wait.BUDGETS, "lacp_setup", 0.0)
+    reads = []
+    read = node_agent.procfs.read
+    monkeypatch.setattr(node_agent.procfs, "read", lambda *a: reads.append(a) or read(*a))
     execve, said = Exec(), []
     with pytest.raises(WaitTimeout):
         node_agent.run_edge(speaker(tmp_path, "proc-net-bonding-lag0-waiting.txt"), execve,
                             say=said.append, rounds=3)
     assert execve.called == []
+    assert len(reads) == 3                  # it went on looking after the first budget ran out
     [timeout] = timeline(tmp_path)          # recorded once, and the automation goes on waiting
     assert (timeout.kind.value, timeout.get("lag"), timeout.get("still_waiting")) == \
         ("lag-timeout", "sea-1-a", True)

@@ -11,14 +11,12 @@ import yaml
 from emulator.runtime import containerlab
 from tests.containerlab.conftest import TOPOLOGIES, plan_of
 
-SCHEMA = Path(__file__).parents[2].parent / "shared/reference/containerlab/clab.schema.json"
+# containerlab's own schema, kept in the repository (schema/README.md: source commit, licence).
+SCHEMA = Path(__file__).resolve().parent / "schema" / "clab.schema.json"
 
 
 @pytest.fixture(scope="module")
 def validator():
-    if not SCHEMA.is_file():
-        pytest.skip(f"containerlab's schema is not at {SCHEMA} (reference/containerlab/ of the "
-                    f"shared project files)")
     schema = json.loads(SCHEMA.read_text())
     # Not check_schema(): the schema's IP address patterns use \p{L}, which Python's re lacks;
     # they apply to keys maps-lab does not write (mgmt addresses, vxlan remotes).
@@ -68,3 +66,15 @@ def test_topology_with_other_router_programs_is_valid(seattle, tmp_path: Path, v
     rendered = containerlab.render(dataclasses.replace(seattle, nodes=nodes), tmp_path / "out")
     document = yaml.safe_load(rendered.topology_file.read_text())
     assert _problems(validator, document) == []
+
+
+def test_the_schema_is_kept_with_its_licence_and_source():
+    """The schema is a file of the repository (never skipped for want of it), with containerlab's
+    BSD-3-Clause text and the commit it was copied from."""
+    folder = SCHEMA.parent
+    assert folder.is_relative_to(Path(__file__).resolve().parents[2])
+    assert json.loads(SCHEMA.read_text())["$schema"].startswith("http")
+    licence = (folder / "LICENSE").read_text()
+    assert "Redistribution and use in source and binary forms" in licence
+    assert "Neither the name of the copyright holder" in licence      # the third clause
+    assert "39ff2b7ccce20f3c4610fcbd1fc030582f4499c1" in (folder / "README.md").read_text()
