@@ -32,6 +32,8 @@ class Node:
     announces: tuple[str, ...] = ()   # prefixes this node originates
     endpoints: tuple[str, ...] = ()   # host addresses (with /32 or /128) on its loopback
     config: str | None = None         # the user's own configuration file (absolute), if any
+    stateful_firewall: bool = False   # the topology's flags: emulator.nodes.firewall sets them up
+    rate_limit: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from emulator.core.errors import PlanError
 from emulator.core.labdir import LabDir
 from emulator.core.page import MICROSOFT_ASN
 from emulator.topology.intent import Topology
+from emulator.topology.generated import (EDGES_PER_LOCATION, INTERNET_NAME,  # noqa: F401
+                                        SWITCH_NAME, edge_name)
 from emulator.topology.loader import load
 from emulator.plan.model import (BgpSession, Lag, LagMember, LanPort, Link, Node, Plan,
                            Role, Timers)
@@ -21,18 +23,11 @@ from emulator.plan.model import (BgpSession, Lag, LagMember, LanPort, Link, Node
 DATA_DIR = Path(__file__).resolve().parents[2] / "lab"
 SESSION_POOL_V4 = ipaddress.ip_network("198.18.0.0/24")
 SESSION_POOL_V6 = ipaddress.ip_network("2001:db8:ffff::/64")
-SWITCH_NAME = "ixlan"
-INTERNET_NAME = "internet"
 # The rest of the internet, as one BIRD speaker (RFC 5398 documentation ASN): it proves that
 # Microsoft announces its own prefixes and never re-advertises the peer's.
 INTERNET_ASN = 65551
 INTERNET_POOL_V4 = ipaddress.ip_network("198.18.1.0/24")
 INTERNET_POOL_V6 = ipaddress.ip_network("2001:db8:fffe::/64")
-EDGES_PER_LOCATION = 2
-
-
-def edge_name(location: str, index: int) -> str:
-    return f"{location}-ms{index}"
 
 
 def load_prefix_set(name: str) -> tuple[str, ...]:
@@ -68,9 +63,12 @@ def _ends(subnet: str) -> tuple[str, str]:
 
 
 def first_host(prefix: str) -> str:
-    """The endpoint a prefix's hosts are probed at: its first address, as a host route."""
+    """The endpoint a prefix's hosts are probed at: its first address, as a host route.
+
+    A /32 or /128 holds one address, the host itself (RFC 4632 3.1: a host route)."""
     net = ipaddress.ip_network(prefix)
-    return f"{net[1]}/{net.max_prefixlen}"
+    first = net[0] if net.num_addresses == 1 else net[1]
+    return f"{first}/{net.max_prefixlen}"
 
 
 def _endpoints(prefixes: tuple[str, ...]) -> tuple[str, ...]:
@@ -117,7 +115,8 @@ def resolve(topo: Topology, base_dir: Path | None = None) -> Plan:
         nodes.append(Node(router.name, Role.PEER_ROUTER, router.software, topo.peering.peer_asn,
                           _bare(lan_address[router.name].ipv4), router.location, router.lacp,
                           router.max_prefix, peer_prefixes, _endpoints(peer_prefixes),
-                          config_path(router.config, base_dir)))
+                          config_path(router.config, base_dir),
+                          router.stateful_firewall, router.rate_limit))
     for member in topo.exchange.members:
         nodes.append(Node(member.name, Role.MEMBER, member.software, member.asn,
                           _bare(lan_address[member.name].ipv4),

@@ -94,6 +94,9 @@ class PrefixClass:
     def describe(self, prefix: str) -> str:
         if self.special is None:
             return f"{prefix} is publicly routable"
+        if ipaddress.ip_network(prefix, strict=False).prefixlen == 0:
+            return (f"{prefix} is the default route (RFC 4632 3.1): it covers every address, "
+                    f"not the address space of one network")
         if self.special is IPV6_GLOBAL_UNICAST:
             return f"{prefix} is outside {self.special.describe()}"
         if self.covers:

@@ -65,9 +65,9 @@ def topology(locations: int, name: str) -> Topology:
         peering=Peering(name=f"contoso-ix-{name}", resource_group="rg-contoso-peering",
                         peer_asn=PEER_ASN,
                         prefixes=[Prefix(prefix="192.0.2.0/24", traffic_class="voice",
-                                         endpoints="sbc"),
+                                         endpoints="sbc", activated=True),
                                   Prefix(prefix="2001:db8:100::/48", traffic_class="voice",
-                                         endpoints="sbc")]),
+                                         endpoints="sbc", activated=True)]),
         registered_asns=[RegisteredAsn(name="contoso-ix", asn=PEER_ASN),
                          RegisteredAsn(name="fabrikam-voice", asn=64501),
                          RegisteredAsn(name="tailspin-telecom", asn=65537)],
@@ -78,13 +78,13 @@ def topology(locations: int, name: str) -> Topology:
             route_server=RouteServer(name="rs", asn=64511),
             members=[
                 Member(name="fabrikam", asn=64501, prefixes=[
-                    Prefix(prefix="198.51.100.0/24", traffic_class="voice", endpoints="sbc"),
-                    Prefix(prefix="2001:db8:200::/48", traffic_class="voice", endpoints="sbc")]),
+                    Prefix(prefix="198.51.100.0/24", traffic_class="voice", endpoints="sbc", activated=True),
+                    Prefix(prefix="2001:db8:200::/48", traffic_class="voice", endpoints="sbc", activated=True)]),
                 Member(name="tailspin", asn=65537, prefixes=[
                     Prefix(prefix="203.0.113.0/24", traffic_class="voice",
-                           endpoints="teams-direct-routing"),
+                           endpoints="teams-direct-routing", activated=True),
                     Prefix(prefix="2001:db8:300::/48", traffic_class="voice",
-                           endpoints="teams-direct-routing")])]),
+                           endpoints="teams-direct-routing", activated=True)])]),
         microsoft=Microsoft(max_prefix=500),
         bgp=BgpTimers(keepalive=3, hold=10),
     )

@@ -7,9 +7,10 @@ here but in emulator.topology.validate; this module only fixes the shape of the 
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from emulator.core import names
 
@@ -23,13 +24,64 @@ class Model(BaseModel):
                               populate_by_name=True)
 
 
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= 60 else repr(value[:60]) + f"… ({len(value)} characters)"
+
+
 def _network(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a prefix written as a string, e.g. 192.0.2.0/24")
     try:
-        return str(ipaddress.ip_network(value, strict=True))
+        loose = ipaddress.ip_network(value, strict=False)
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a prefix with its host bits zero ({exc})") from None
+        raise ValueError(f"{_shown(value)} is not a prefix: write an address and a length, "
+                         f"e.g. 192.0.2.0/24 or 2001:db8::/48 ({str(exc)[:100]})") from None
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(f"{_shown(value)} has host bits set: the prefix of that length is "
+                         f"{loose}") from None
+    return str(loose)
+
+
+def _link_subnet(version: int):
+    """A link's subnet: of its family, with room for two ends (RFC 3021 /31, RFC 6164 /127)."""
+    def check(value: object) -> str | None:
+        if value is None:
+            return None
+        network = ipaddress.ip_network(_network(value))
+        if network.version != version:
+            raise ValueError(f"{network} is an IPv{network.version} prefix, not IPv{version}")
+        if network.num_addresses < 2:
+            raise ValueError(f"{network} holds one address; a link needs two ends "
+                             f"(/{network.max_prefixlen - 1}, RFC {3021 if version == 4 else 6164})")
+        return str(network)
+    return check
+
+
+_ASDOT = re.compile(r"(\d+)\.(\d+)")
+
+
+def _asn(value: object) -> object:
+    """An AS number is an integer (asplain, RFC 5396); YAML reads `1.10` as a float and
+    `true` as a boolean, neither of which may silently become an ASN."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = getattr(value, "text", None) or (value if isinstance(value, str) else repr(value))
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    hint = ""
+    dotted = _ASDOT.fullmatch(text.strip()) if len(text) < 24 else None
+    if dotted and int(dotted[1]) < 65536 and int(dotted[2]) < 65536:
+        high, low = int(dotted[1]), int(dotted[2])
+        hint = (f"; asdot {text} is written {high * 65536 + low} in asplain "
+                f"({high} × 65536 + {low}, RFC 5396)")
+    elif isinstance(value, str) and value.strip().isdigit():
+        hint = f"; write it without quotes: {value.strip()[:60]}"
+    raise ValueError(f"an AS number must be an integer, got {_shown(str(text))}{hint}")
+
+
+AsnNumber = Annotated[int, BeforeValidator(_asn), Field(ge=0, le=4294967295)]
 
 
 def _name(value: str) -> str:
@@ -39,7 +91,6 @@ def _name(value: str) -> str:
     return value
 
 
-Asn = Field(ge=0, le=4294967295)
 # A router program's name (emulator.nodes.registry decides which exist, for which role).
 SOFTWARE_NAME = r"^[a-z][a-z0-9-]{0,31}$"
 # The user's own configuration file, relative to the topology file; the lab never rewrites it.
@@ -53,7 +104,7 @@ class Prefix(Model):
     traffic_class: str | None = None
     endpoints: str | None = None
     activated: bool = False
-    as_path_prepend: list[int] = []
+    as_path_prepend: list[AsnNumber] = []
 
     check = field_validator("prefix", mode="before")(_network)
 
@@ -62,7 +113,7 @@ class Member(Model):
     """A member network of the exchange, peering with the route server."""
 
     name: str
-    asn: int = Asn
+    asn: AsnNumber
     prefixes: list[Prefix] = []
     software: str = Field(default="bird", pattern=SOFTWARE_NAME)
     config: str | None = ConfigFile
@@ -72,7 +123,7 @@ class Member(Model):
 
 class RouteServer(Model):
     name: str = "rs"
-    asn: int = Asn
+    asn: AsnNumber
     software: str = Field(default="bird", pattern=SOFTWARE_NAME)
     config: str | None = ConfigFile
 
@@ -126,8 +177,8 @@ class Link(Model):
     ipv4: str | None = None
     ipv6: str | None = None
 
-    check = field_validator("ipv4", "ipv6", mode="before")(
-        lambda v: None if v is None else _network(v))
+    check4 = field_validator("ipv4", mode="before")(_link_subnet(4))
+    check6 = field_validator("ipv6", mode="before")(_link_subnet(6))
 
 
 class Connection(Model):
@@ -157,7 +208,7 @@ class Peering(Model):
     name: str
     subscription: str = "00000000-0000-0000-0000-000000000000"
     resource_group: str = "rg-peering"
-    peer_asn: int = Asn
+    peer_asn: AsnNumber
     kind: str = "Direct"
     microsoft_network: str = "AS8075 (with exchange route server)"
     sku: str = "Premium Free"
@@ -166,7 +217,7 @@ class Peering(Model):
 
 class RegisteredAsn(Model):
     name: str
-    asn: int = Asn
+    asn: AsnNumber
 
 
 class Microsoft(Model):

@@ -17,13 +17,16 @@ from typing import Any
 from emulator.core.page import (KIND, LONGEST_IPV4_WITHOUT_ACTIVATION, MAX_AS_PATH_FOR_LONG_PREFIX,
                                 MAX_PREFIX_MINIMUM, MICROSOFT_ASN, MICROSOFT_NETWORK,
                                 MIN_LINK_SPEED_GBPS, SESSION_ADDRESS_PROVIDER, SKU)
+from emulator.core.errors import Problem
 from emulator.topology import addresses as bogons
 from emulator.topology import rules
 from emulator.topology.addresses import Use
 from emulator.topology.intent import Prefix, Topology
 from emulator.topology.loader import Loc, line_at, yaml_path
 from emulator.topology.rules import Rule, Severity
+from emulator.topology.yamlread import clip, quote
 
+MAX_FOUND = 400     # characters of what a finding says
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,55 @@ class Finding:
     line: int | None
     found: str
     fix: str
+    file: str | None = None     # another file than the one validated (--against)
 
     @property
     def wording(self) -> str:
-        return rules.by_id(self.rule).wording
+        """The page's words for a rule of the catalogue; "" for a problem of the file itself."""
+        rule = _catalogued(self.rule)
+        return rule.wording if rule else ""
+
+    @property
+    def title(self) -> str:
+        rule = _catalogued(self.rule)
+        return rule.title if rule else PROBLEM_TITLES.get(self.rule, self.rule)
+
+
+def _catalogued(rule_id: str) -> Rule | None:
+    try:
+        return rules.by_id(rule_id)
+    except KeyError:
+        return None
+
+
+# Problems of the file itself (emulator.core.errors.Problem): not rules of the page, but each
+# with a stable id, a title and the general fix.
+PROBLEM_TITLES = {
+    "FILE": "The file can be read",
+    "YAML": "The file is YAML within the reader's bounds",
+    "FORMAT": "Every field is known and of its type",
+    "REFERENCE": "Every name is declared once and is not the lab's own",
+    "ADDRESS": "Interconnect subnets do not overlap",
+    "NODE-SOFTWARE": "Each node's program exists for its role",
+    "NODE-CONFIG": "Each node's own configuration passes its program's check",
+    "PLAN": "Names and addresses fit a lab",
+}
+PROBLEM_FIXES = {
+    "FILE": "give the path of a readable UTF-8 topology file",
+    "YAML": "correct the YAML at that line",
+    "FORMAT": "write the field as topologies/seattle.yaml does (a complete example)",
+    "REFERENCE": "declare the name where it is used, or choose a name of your own",
+    "ADDRESS": "give each link subnets of its own",
+    "NODE-SOFTWARE": "choose a program the lab runs for that role",
+    "NODE-CONFIG": "correct the configuration file where its program says",
+    "PLAN": "change the names or addresses the message names",
+}
+
+
+def problem_findings(problems: Iterable[Problem], file: str | None = None) -> tuple[Finding, ...]:
+    """The loader's and preflight's problems as findings (errors), so that one report holds all."""
+    return tuple(Finding(p.rule, Severity.ERROR, p.path, p.line, clip(p.message, MAX_FOUND),
+                         PROBLEM_FIXES.get(p.rule, ""), file) for p in problems)
 
 
 @dataclass(frozen=True)
@@ -57,6 +105,10 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def with_findings(self, more: Iterable[Finding]) -> Report:
+        """This report and more findings, in the report's order (by line, then rule)."""
+        return Report(_ordered([*self.findings, *more]))
 
 
 @dataclass(frozen=True)
@@ -309,12 +361,12 @@ def _portal(topo: Topology) -> Iterator[_Hit]:
                                   peering.microsoft_network, MICROSOFT_NETWORK),
                                  (rules.PORTAL_SKU, "sku", peering.sku, SKU)):
         if got != want:
-            yield _Hit(rule, ("peering", key), f"{key} is {got!r}, not {want!r}")
+            yield _Hit(rule, ("peering", key), f"{key} is {quote(got)}, not {want!r}")
     for i, conn in enumerate(topo.connections):
         if conn.session_address_provider != SESSION_ADDRESS_PROVIDER:
             yield _Hit(rules.PORTAL_SESSION_ADDRESS, ("connections", i, "session-address-provider"),
                        f"connection {conn.name}: session-address-provider is "
-                       f"{conn.session_address_provider!r}, not {SESSION_ADDRESS_PROVIDER!r}")
+                       f"{quote(conn.session_address_provider)}, not {SESSION_ADDRESS_PROVIDER!r}")
         if not conn.use_for_peering_service:
             yield _Hit(rules.PORTAL_PEERING_SERVICE, ("connections", i, "use-for-peering-service"),
                        f"connection {conn.name}: use-for-peering-service is false")
@@ -341,19 +393,24 @@ def _immutable(old: Topology, new: Topology) -> Iterator[_Hit]:
         after = getattr(new.peering, key.replace("-", "_"))
         if before != after:
             yield _Hit(rules.IMMUTABLE, ("peering", key),
-                       f"{key} changed from {before!r} to {after!r}",
+                       f"{key} changed from {quote(before)} to {quote(after)}",
                        f"restore {key}: {before}; a new {key} needs a new peering")
 
 
 # ---- reports ----
 
-def _report(hits: Iterable[_Hit], lines: dict[Loc, int] | None) -> Report:
+def _ordered(findings: list[Finding]) -> tuple[Finding, ...]:
     order = {rule.id: index for index, rule in enumerate(rules.RULES)}
-    findings = [Finding(h.rule.id, h.rule.severity, yaml_path(h.loc),
-                        line_at(lines, h.loc) if lines else None, h.found, h.fix or h.rule.fix)
-                for h in hits]
-    findings.sort(key=lambda f: (f.line is None, f.line or 0, order[f.rule]))
-    return Report(tuple(findings))
+    return tuple(sorted(findings, key=lambda f: (f.file is not None, f.line is None, f.line or 0,
+                                                 order.get(f.rule, -1))))
+
+
+def _report(hits: Iterable[_Hit], lines: dict[Loc, int] | None) -> Report:
+    # A finding names values of the file: bounded, whatever their length there.
+    return Report(_ordered([Finding(h.rule.id, h.rule.severity, yaml_path(h.loc),
+                                    line_at(lines, h.loc) if lines else None,
+                                    clip(h.found, MAX_FOUND), clip(h.fix or h.rule.fix, MAX_FOUND))
+                            for h in hits]))
 
 
 def validate(topo: Topology, lines: dict[Loc, int] | None = None) -> Report:
@@ -377,10 +434,13 @@ def render_text(report: Report, source: str) -> str:
     """Compiler-style: `file:line: severity: path: found [RULE]`, the page's words, the fix."""
     out = []
     for f in report.findings:
-        where = f"{source}:{f.line}" if f.line else source
+        file = f.file or source
+        where = f"{file}:{f.line}" if f.line else file
         out.append(f"{where}: {f.severity.value}: {f.path or '(top)'}: {f.found} [{f.rule}]")
-        out.append(f"    rule: {f.wording}")
-        out.append(f"    fix:  {f.fix}")
+        if f.wording:
+            out.append(f"    rule: {f.wording}")
+        if f.fix:
+            out.append(f"    fix:  {f.fix}")
     out.append(_summary(report, source))
     return "\n".join(out) + "\n"
 
@@ -393,8 +453,8 @@ def render_json(report: Report, source: str) -> dict[str, Any]:
         "errors": len(report.errors),
         "warnings": len(report.warnings),
         "findings": [
-            {"rule": f.rule, "severity": f.severity.value, "path": f.path, "line": f.line,
-             "found": f.found, "fix": f.fix, "title": rules.by_id(f.rule).title,
+            {"rule": f.rule, "severity": f.severity.value, "file": f.file or source,
+             "path": f.path, "line": f.line, "found": f.found, "fix": f.fix, "title": f.title,
              "wording": f.wording}
             for f in report.findings],
     }

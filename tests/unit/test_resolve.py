@@ -88,3 +88,26 @@ def test_bad_prefix_set_line(tmp_path):
     bad.write_text("# comment\n13.64.0.0/11\n13.64.0.1/11\n")
     with pytest.raises(PlanError, match="set.txt:3"):
         load_prefix_set(str(bad))
+
+
+# ---- host routes: a /32 or /128 advertised prefix is its own one endpoint ----
+
+@pytest.mark.parametrize("prefix, host", [
+    ("192.0.2.7/32", "192.0.2.7/32"), ("2001:db8::1/128", "2001:db8::1/128"),
+    ("192.0.2.6/31", "192.0.2.7/32"), ("192.0.2.0/24", "192.0.2.1/32"),
+    ("2001:db8:100::/48", "2001:db8:100::1/128"),
+])
+def test_first_host_of_every_length(prefix: str, host: str):
+    from emulator.plan.resolve import first_host
+    assert first_host(prefix) == host
+
+
+def test_a_lab_announcing_host_routes_resolves():
+    from emulator.topology.loader import parse
+    text = (ROOT / "topologies" / "seattle.yaml").read_text().replace(
+        "prefix: 192.0.2.0/24", "prefix: 192.0.2.7/32").replace(
+        "prefix: 2001:db8:100::/48", "prefix: 2001:db8:100::1/128")
+    plan = resolve(parse(text, "host-routes.yaml"))
+    router = plan.node("sea-pr1")
+    assert router.announces[:2] == ("192.0.2.7/32", "2001:db8:100::1/128")
+    assert router.endpoints[:2] == ("192.0.2.7/32", "2001:db8:100::1/128")

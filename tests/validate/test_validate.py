@@ -109,7 +109,9 @@ def test_render_json_is_json_and_says_the_same_as_the_text():
     assert json.loads(json.dumps(data)) == data
     assert data["ok"] is True and data["errors"] == 0 and data["warnings"] == 10
     first = data["findings"][0]
-    assert set(first) == {"rule", "severity", "path", "line", "found", "fix", "title", "wording"}
+    assert set(first) == {"rule", "severity", "file", "path", "line", "found", "fix", "title",
+                          "wording"}
+    assert first["file"] == "seattle.yaml"
     assert (first["rule"], first["path"], first["line"]) == (
         "MAPS-ASN-DOCUMENTATION", "peering.peer-asn", 9)
 
@@ -209,3 +211,18 @@ def test_every_rule_is_in_the_docs():
         assert f"`{rule.id}`" in docs
         assert rule.wording.replace("\u201c", '"').replace("\u201d", '"') in docs.replace(
             "\u201c", '"').replace("\u201d", '"')
+
+
+@pytest.mark.parametrize("prefix", ["0.0.0.0/0", "::/0"])
+def test_a_default_route_is_called_a_default_route(prefix: str):
+    text = SEATTLE.replace("prefix: 192.0.2.0/24" if ":" not in prefix else
+                           "prefix: 2001:db8:100::/48", f"prefix: '{prefix}'")
+    topo, lines = parse_with_lines(text, "t.yaml")
+    found = [f.found for f in validate(topo, lines).errors if f.rule == rules.PREFIX_PUBLIC.id]
+    assert found == [f"{prefix} is the default route (RFC 4632 3.1): it covers every address, "
+                     f"not the address space of one network"]
+
+
+def test_a_prefix_covering_a_special_range_still_names_it():
+    assert bogons.classify_prefix("0.0.0.0/7").describe("0.0.0.0/7") == (
+        "0.0.0.0/7 covers 0.0.0.0/8 'this network' (RFC 791 3.2, RFC 1122 3.2.1.3)")
