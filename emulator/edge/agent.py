@@ -15,14 +15,17 @@ import os
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import IO, Any
 
 from emulator.core import events
 from emulator.core.events import EventKind
 from emulator.edge.fib import Fib, KernelFib, NoFib
 from emulator.edge.policy import EdgePolicy, Outcome, judge
+from emulator.edge.received import Defect, Handling
+from emulator.edge.received import defects as _defects
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class AgentConfig:
     activated_prefixes: list[str]
     max_prefix: int
     peering_file: str = ""
+    microsoft_prefixes: list[str] = field(default_factory=list)
 
     @classmethod
     def read(cls, path: str) -> "AgentConfig":
@@ -74,7 +78,30 @@ def malformed(family: str, next_hop: str, attributes: dict[str, Any]) -> str:
         return "RFC 7606 7.2: AS_PATH segment of length zero"
     if family.startswith("ipv4 ") and ":" in next_hop:
         return "RFC 7606 7.3: NEXT_HOP is not four octets"
+    if family == "ipv4 unicast" and next_hop == "no-nexthop":
+        return "RFC 7606 3.d: IPv4 NLRI without a NEXT_HOP"
     return ""
+
+
+def peering_policy(data: dict[str, Any], microsoft_prefixes: list[str]) -> EdgePolicy:
+    """The policy of peering.json's derived keys (emulator.portal.store.DERIVED_KEYS): each
+    registered ASN with its prefix key, each activated prefix with the key it was activated
+    with. A file without the keys (written by hand) is read as declared registrations."""
+    if "prefix_keys" in data and "activation_keys" in data:
+        return EdgePolicy.of({int(a): str(k) for a, k in data["prefix_keys"].items()},
+                             {str(p): str(k) for p, k in data["activation_keys"].items()},
+                             microsoft_prefixes)
+    return EdgePolicy.declared((int(a) for a in data.get("registered_asns", [])),
+                               data.get("activated_prefixes", []), microsoft_prefixes)
+
+
+def wire_defects(body: str, external: bool) -> list[Defect]:
+    """RFC 7606 defects of the raw UPDATE ExaBGP passed beside the parsed one (consolidate)."""
+    try:
+        # ExaBGP writes the octets as "0x" and upper-case hex digits.
+        return _defects(bytes.fromhex(body.removeprefix("0x")), external) if body else []
+    except ValueError:
+        return []
 
 
 def read_policy(config: AgentConfig) -> tuple[EdgePolicy, float]:
@@ -83,11 +110,11 @@ def read_policy(config: AgentConfig) -> tuple[EdgePolicy, float]:
         try:
             mtime = os.stat(config.peering_file).st_mtime
             data = json.loads(Path(config.peering_file).read_text())
-            return EdgePolicy(frozenset(int(a) for a in data.get("registered_asns", [])),
-                              frozenset(data.get("activated_prefixes", []))), mtime
-        except (OSError, ValueError):
+            return peering_policy(data, config.microsoft_prefixes), mtime
+        except (OSError, ValueError, AttributeError):
             pass
-    return EdgePolicy(frozenset(config.registered_asns), frozenset(config.activated_prefixes)), 0.0
+    return EdgePolicy.declared(config.registered_asns, config.activated_prefixes,
+                               config.microsoft_prefixes), 0.0
 
 
 class EdgeAgent:
@@ -160,13 +187,20 @@ class EdgeAgent:
         elif kind == "update":
             update = neighbor.get("message", {}).get("update")
             if update:
-                self.update(peer, update)
+                asn = neighbor.get("asn", {})
+                self.update(peer, update, wire_defects(message.get("body", ""),
+                                                       asn.get("local") != asn.get("peer")))
         elif kind == "notification":
+            # ExaBGP 5 puts it beside the address ("neighbor": {"notification": ...}).
             self.event(EventKind.BGP_NOTIFICATION, peer=peer,
-                       notification=neighbor.get("message", {}).get("notification"))
+                       notification=neighbor.get("notification")
+                       or neighbor.get("message", {}).get("notification"))
 
-    def update(self, peer: str, update: dict[str, Any]) -> None:
+    def update(self, peer: str, update: dict[str, Any], found: Sequence[Defect] = ()) -> None:
         table = self.rib.setdefault(peer, {})
+        withdraw_all = next((f"{d.clause}: {d.reason}" for d in found
+                             if d.handling is Handling.TREAT_AS_WITHDRAW), "")
+        discarded = sorted({d.attribute for d in found if d.handling is Handling.ATTRIBUTE_DISCARD})
         attributes = update.get("attribute", {})
         withdrawn = [route.get("nlri", "") for family_routes in update.get("withdraw", {}).values()
                      for route in family_routes]
@@ -191,7 +225,7 @@ class EdgeAgent:
                     if not prefix or prefix in seen:
                         continue
                     seen.add(prefix)
-                    reason = malformed(family, next_hop, attributes)
+                    reason = withdraw_all or malformed(family, next_hop, attributes)
                     if reason:
                         if table.pop(prefix, None) is not None:
                             self.fib.remove(prefix)
@@ -202,7 +236,18 @@ class EdgeAgent:
                     table[prefix] = {"family": family, "next_hop": next_hop, "as_path": path,
                                      "outcome": verdict.outcome.value, "rule": verdict.rule,
                                      "reason": verdict.reason, "received": time.time()}
+                    if discarded:
+                        table[prefix]["discarded"] = discarded
                     self._program(prefix, next_hop, verdict.outcome)
+        kept = sorted(prefix for by_hop in update.get("announce", {}).values()
+                      for routes in by_hop.values() for r in routes
+                      if (prefix := r.get("nlri")) in table)
+        for defect in found:
+            if defect.handling is Handling.ATTRIBUTE_DISCARD and kept:
+                # RFC 7606 2: the attribute is dropped, the routes are kept without it.
+                self.event(EventKind.BGP_MALFORMED, peer=peer, handling=defect.handling.value,
+                           attribute=defect.attribute, prefixes=kept,
+                           reason=f"{defect.clause}: {defect.reason}", by="agent")
         counted = sum(1 for r in table.values() if r["outcome"] != Outcome.DISCARDED.value)
         if counted > self.config.max_prefix and peer not in self.torn_down:
             # RFC 4486 3: Cease subcode 1, Maximum Number of Prefixes Reached.

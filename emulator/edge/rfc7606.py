@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from emulator.edge.wire import (MALFORMED_ATTRIBUTE_LIST, OPTIONAL_TRANSITIVE,
-                                UPDATE_MESSAGE_ERROR, WELL_KNOWN, AttrType,
-                                Segment, as_path, as_path_segment, attribute, communities,
-                                mp_reach_ipv4, next_hop, nlri, origin, update)
+                                UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, UPDATE_MESSAGE_ERROR,
+                                WELL_KNOWN, AttrType, Segment, as_path, as_path_segment,
+                                attribute, communities, local_pref, mp_reach_ipv4, next_hop,
+                                nlri, origin, update)
 
 
 class Handling(str, Enum):
@@ -64,6 +65,7 @@ class Case:
     summary: str
     craft: Craft = field(repr=False, compare=False)
     notification: tuple[int, int] | None = None   # (code, subcode) when a reset is required
+    discards: str = ""                # the attribute an attribute discard drops
 
 
 def good_update(prefixes: list[str], peer: Peer, path: list[int] | None = None) -> bytes:
@@ -158,6 +160,22 @@ def _unknown_optional_transitive(prefix: str, peer: Peer) -> bytes:
                              b"maps-lab"))
 
 
+def _next_hop_missing(prefix: str, peer: Peer) -> bytes:
+    # IPv4 NLRI in the NLRI field and no NEXT_HOP (RFC 4271 5.1.3: well-known mandatory there).
+    return _with(prefix, origin() + as_path(_prepended(peer)))
+
+
+def _local_pref_external(prefix: str, peer: Peer) -> bytes:
+    return _with(prefix, origin() + as_path(_prepended(peer)) + next_hop(peer.next_hop)
+                 + local_pref(200))
+
+
+def _unrecognized_well_known(prefix: str, peer: Peer) -> bytes:
+    # Optional bit clear: a well-known attribute, of a type no speaker recognises (RFC 2042).
+    return _with(prefix, origin() + as_path(_prepended(peer)) + next_hop(peer.next_hop)
+                 + attribute(WELL_KNOWN, AttrType.RESERVED_FOR_DEVELOPMENT, b"maps-lab"))
+
+
 def _community_twice(prefix: str, peer: Peer) -> bytes:
     return _with(prefix, origin() + as_path(_prepended(peer)) + next_hop(peer.next_hop)
                  + communities([(peer.asn, 1)]) + communities([(peer.asn, 2)]))
@@ -206,12 +224,16 @@ REPLAY_SET: tuple[Case, ...] = (
          "NEXT_HOP of five octets", _next_hop_length),
     Case("next-hop-length-16", "RFC 7606 7.3", TAW,
          "NEXT_HOP of sixteen octets (an IPv6 address) for IPv4 NLRI", _next_hop_ipv6),
+    Case("next-hop-missing", "RFC 7606 3.d", TAW,
+         "IPv4 NLRI without a NEXT_HOP", _next_hop_missing),
     Case("communities-length-6", "RFC 7606 7.8", TAW,
          "COMMUNITIES of six octets (not a multiple of four)", _community_length),
     Case("atomic-aggregate-length-1", "RFC 7606 7.6", DISCARD,
          "ATOMIC_AGGREGATE of one octet", _atomic_aggregate_length),
     Case("aggregator-length-6", "RFC 7606 7.7", DISCARD,
          "AGGREGATOR of six octets on a four-octet-AS session", _aggregator_length),
+    Case("local-pref-from-external", "RFC 7606 7.5", DISCARD,
+         "LOCAL_PREF from an external peer", _local_pref_external, discards="LOCAL_PREF"),
     Case("communities-twice", "RFC 7606 3.g", DISCARD,
          "COMMUNITIES twice: all but the first discarded", _community_twice),
     Case("unknown-optional-transitive", "RFC 4271 5", ACCEPT,
@@ -226,6 +248,9 @@ REPLAY_SET: tuple[Case, ...] = (
     Case("total-attribute-length-overrun", "RFC 7606 3.b", RESET,
          "Withdrawn Routes Length + Total Path Attribute Length + 23 exceeds the message length",
          _total_length_overrun, (UPDATE_MESSAGE_ERROR, MALFORMED_ATTRIBUTE_LIST)),
+    Case("unrecognized-well-known", "RFC 4271 6.3", RESET,
+         "attribute type 255 with the Optional bit clear (well-known, unrecognised)",
+         _unrecognized_well_known, (UPDATE_MESSAGE_ERROR, UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE)),
 )
 
 

@@ -76,6 +76,7 @@ OPT_PARAM_CAPABILITIES = 2             # RFC 5492 4
 # RFC 4271 4.5 error codes and the subcodes the replay set meets.
 UPDATE_MESSAGE_ERROR = 3
 MALFORMED_ATTRIBUTE_LIST = 1
+UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE = 2
 CEASE = 6
 ADMINISTRATIVE_SHUTDOWN = 2            # RFC 4486 3
 
@@ -156,6 +157,10 @@ def as_path(asns: Sequence[int]) -> bytes:
 
 def next_hop(address: str) -> bytes:
     return attribute(WELL_KNOWN, AttrType.NEXT_HOP, ipaddress.ip_address(address).packed)
+
+
+def local_pref(value: int) -> bytes:
+    return attribute(WELL_KNOWN, AttrType.LOCAL_PREF, struct.pack("!I", value))
 
 
 def communities(values: Iterable[tuple[int, int]]) -> bytes:

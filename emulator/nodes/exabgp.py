@@ -10,8 +10,10 @@ from emulator.plan.model import BgpSession, Lag, Node, Plan
 from emulator.nodes.base import Host as Runtime
 
 
+# consolidate: each message's raw header and body beside the parsed JSON, so that the agent
+# judges from the wire what ExaBGP's parsing hides (emulator.edge.received).
 AGENT_API = ["  api {", "    processes [ agent ];", "    neighbor-changes;",
-             "    receive { parsed; update; notification; }", "  }"]
+             "    receive { parsed; consolidate; update; notification; }", "  }"]
 
 
 def _neighbor(plan: Plan, node: Node, session: BgpSession, extra: list[str]) -> list[str]:
@@ -71,9 +73,9 @@ def _environment(bind: list[str], log: Path) -> dict[str, str]:
 
 
 def _spawn(runtime: Runtime, node: Node, d: Path, env: dict[str, str]) -> int:
-    exabgp = str(Path(sys.executable).with_name("exabgp"))
-    pid = runtime.spawn(node.name, [exabgp, "server", str(d / "exabgp.conf")], d / "exabgp.out",
-                        env=env)
+    # ExaBGP with the edge's parser rule (RFC 4271 6.3, emulator.edge.speaker).
+    argv = [sys.executable, "-m", "emulator.edge.speaker", "server", str(d / "exabgp.conf")]
+    pid = runtime.spawn(node.name, argv, d / "exabgp.out", env=env)
     (d / "exabgp.pid").write_text(f"{pid}\n")
     return pid
 
@@ -95,7 +97,8 @@ def agent_config(plan: Plan, node: Node, lag: Lag, run_dir: str, events_file: st
                        events_file=events_file, registered_asns=list(plan.registered_asns),
                        activated_prefixes=list(plan.activated_prefixes),
                        max_prefix=plan.edge_max_prefix,
-                       peering_file=str(Path(events_file).with_name("peering.json")))
+                       peering_file=str(Path(events_file).with_name("peering.json")),
+                       microsoft_prefixes=list(plan.microsoft_prefixes))
 
 
 def start(runtime: Runtime, plan: Plan, node: Node, lag: Lag, d: Path, events_file: Path) -> int:

@@ -1,9 +1,11 @@
 """Optimized routing: registered ASNs, their peering service prefix keys, activated prefixes.
 
 The page: "The Connection State of your peering connections must be Active before registering
-your ASN"; each registered ASN gets a unique peering service prefix key; a prefix is activated
-with the key of its origin ASN's registration, and only then does the edge optimize it (and
-accept it at all if it is longer than /24). The edge agents see a change of peering.json and
+your ASN" (every connection of the peering); each registered ASN gets a unique peering service
+prefix key, which "must be used with ALL peering service prefixes" of that origin; a prefix is
+activated with the key of its origin ASN's registration, and only then does the edge optimize it
+(and accept it at all if it is longer than /24). A registered origin's prefix that is not
+activated is accepted, not optimized. The edge agents see a change of peering.json and
 judge their routes again; `wait_edges_judged` waits for that.
 """
 from __future__ import annotations
@@ -45,8 +47,8 @@ def _refuse_asn(asn: int) -> str | None:
 
 
 def register_asn(labdir: LabDir, plan: Plan, name: str, asn: int) -> AsnRegistration:
-    """Register an origin ASN, once a connection is Active; issue its prefix key."""
-    found = sync(labdir, plan)          # an Active connection is announced before registration
+    """Register an origin ASN, once every connection is Active; issue its prefix key."""
+    found = sync(labdir, plan)          # Active connections are announced before registration
     refused = f"cannot register AS{asn}"
     if not RESOURCE_NAME.match(name):
         raise WorkflowError(f"{refused} as {name!r}: a registered ASN's name is 1-80 letters, "
@@ -65,11 +67,16 @@ def register_asn(labdir: LabDir, plan: Plan, name: str, asn: int) -> AsnRegistra
             if existing.name == name:
                 raise WorkflowError(f"{refused} as {name!r}: that name already registers "
                                     f"AS{existing.asn}; choose another name")
-        if not any(c.active for c in found):
+        waiting = [c for c in found if not c.active]
+        if waiting or not found:
+            # The page: "The Connection State of your peering connections must be Active
+            # before registering your ASN" (all of them, not one).
             raise WorkflowError(
-                f"{refused}: no connection of peering {state.peering.name} is Active yet ("
-                + "; ".join(c.describe() for c in found)
-                + "); the portal allows registration only once a connection is Active")
+                f"{refused}: {len(waiting)} of {len(found)} connection(s) of peering "
+                f"{state.peering.name} not Active yet ("
+                + "; ".join(c.describe() for c in waiting)
+                + "); the page: \"The Connection State of your peering connections must be "
+                  "Active before registering your ASN\"")
         registration = AsnRegistration(name=name, asn=asn,
                                        peering_service_prefix_key=str(uuid.uuid4()),
                                        registered=store.clock())
@@ -148,16 +155,20 @@ def activate_prefix(labdir: LabDir, plan: Plan, prefix: str, key: str) -> Activa
 def wait_edges_judged(labdir: LabDir, plan: Plan, seconds: float | None = None) -> None:
     """Wait until every edge agent has judged its routes under the registrations in force."""
     state = store.require(labdir)
-    policy = EdgePolicy(frozenset(state.registered_asns), frozenset(state.activated_prefixes))
+    policy = EdgePolicy.of({r.asn: r.peering_service_prefix_key for r in state.registrations},
+                           state.activation_keys, plan.microsoft_prefixes)
 
     def misjudged(found: list[EdgeRoutes]) -> str:
         lines = []
         for edge in found:
             for route in edge.routes():
-                want = judge(policy, route.prefix, list(route.as_path)).outcome.value
-                if route.outcome != want:
-                    lines.append(f"{edge.node} ({edge.lag}) {route.prefix}: "
-                                 f"{route.outcome}, expected {want}")
+                # The rule too: registered-but-not-activated and unregistered are both
+                # not optimized.
+                verdict = judge(policy, route.prefix, list(route.as_path))
+                if (route.outcome, route.rule) != (verdict.outcome.value, verdict.rule):
+                    lines.append(f"{edge.node} ({edge.lag}) {route.prefix}: {route.outcome} "
+                                 f"({route.rule}), expected {verdict.outcome.value} "
+                                 f"({verdict.rule})")
         return "\n".join(lines)
 
     # Read routes without creating node directories (LabDir.node would).

@@ -1,7 +1,9 @@
 """The peering's records: `<labdir>/peering.json`, and the milestones' emails in `<labdir>/maildir`.
 
 peering.json is the file the edge agents watch (emulator.edge.agent.read_policy): they read its
-top-level "registered_asns" and "activated_prefixes" and judge every route again when it changes.
+top-level "prefix_keys" (each registered ASN's peering service prefix key) and "activation_keys"
+(each activated prefix with the key it was activated with) and judge every route again when it
+changes; "registered_asns" and "activated_prefixes" list the same for a reader.
 The records beside them are Azure's resources under Azure's (camelCase) names: the peering,
 its connections as last observed, registered ASNs, activated prefixes, and the milestones
 announced so far. One writer at a time holds `peering.lock`; every write is atomic.
@@ -30,9 +32,9 @@ from emulator.portal.state import ConnectionState
 # Azure's names for the portal's choices (Microsoft.Peering: kind, directPeeringType, sku.name).
 DIRECT_PEERING_TYPE = "IxRs"
 SKU_NAME = "Premium_Direct_Free"
-# The file's derived keys, snake_case and first; the edge agents read the first two
+# The file's derived keys, snake_case and first; the edge agents read the keys
 # (emulator.edge.agent.read_policy).
-DERIVED_KEYS = ("registered_asns", "activated_prefixes", "prefix_keys")
+DERIVED_KEYS = ("registered_asns", "activated_prefixes", "prefix_keys", "activation_keys")
 # When a peering, registration or activation happens; tests replace it.
 clock = time.time
 
@@ -124,6 +126,11 @@ class PeeringState(Record):
     @property
     def prefix_keys(self) -> dict[str, str]:
         return {str(r.asn): r.peering_service_prefix_key for r in self.registrations}
+
+    @computed_field(alias="activation_keys")          # type: ignore[prop-decorator]
+    @property
+    def activation_keys(self) -> dict[str, str]:
+        return {p.prefix: p.peering_service_prefix_key for p in self.prefixes}
 
     def registration_of(self, asn: int) -> AsnRegistration | None:
         return next((r for r in self.registrations if r.asn == asn), None)

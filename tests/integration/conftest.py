@@ -1,6 +1,7 @@
 """Integration fixtures: labs with names of their own, always removed, leftovers checked."""
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,10 @@ import pytest
 
 from emulator.lab import lifecycle as lab_module
 from tests.conftest import ROOT
+
+# Lab names of these tests start with this (MAPSLAB_TEST_LAB_PREFIX), so that runs on one host
+# can keep their labs apart.
+LAB_PREFIX = os.environ.get("MAPSLAB_TEST_LAB_PREFIX", "it")
 
 
 def topology_copy(tmp_path: Path, lab: str, source: str = "seattle.yaml") -> Path:

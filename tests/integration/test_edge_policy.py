@@ -1,24 +1,39 @@
 """The Microsoft edge's policy exercised with real announcements from the peer side."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 
 import pytest
+import yaml
 
 from emulator.observe import observers as observe
 from emulator.core import wait
 from emulator.nodes import frr
-from tests.integration.conftest import lab_named, topology_copy
+from emulator.runtime.netns import namespace
+from emulator.topology.addresses import Use, classify_prefix
+from tests.integration.conftest import LAB_PREFIX, lab_named, topology_copy
 
 pytestmark = pytest.mark.integration
 LINK_A = "198.18.0.1"        # sea-ms1's address on link sea-1-a
 
 
+# Declared by the peer in the lab's topology; `mapslab validate` refuses it (MAPS-PREFIX-PUBLIC),
+# so the lab is built with --skip-validation: the edge must still reject it.
+NOT_ROUTABLE = "10.66.0.0/16"
+PUBLIC = "185.100.2.0/24"     # public, not Microsoft's: for the rules that need a plain prefix
+
+
 @pytest.fixture(scope="module")
 def policy_lab(tmp_path_factory):
-    name = "itpolicy"
-    with lab_named(name, topology_copy(tmp_path_factory.mktemp("topo"), name)) as running:
+    name = f"{LAB_PREFIX}policy"
+    path = topology_copy(tmp_path_factory.mktemp("topo"), name)
+    data = yaml.safe_load(path.read_text())
+    data["peering"]["prefixes"].append({"prefix": NOT_ROUTABLE, "traffic-class": "voice",
+                                        "endpoints": "sbc", "activated": True})
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with lab_named(name, path, validate_rules=False) as running:
         yield running
 
 
@@ -70,9 +85,51 @@ def test_longer_than_24_not_activated_is_rejected(policy_lab):
 
 
 def test_unregistered_origin_is_not_optimized(policy_lab):
-    announce(policy_lab, ["100.100.2.0/24"], prepend=[64499])
-    wait_edge(policy_lab, "100.100.2.0/24", {"outcome": "not-optimized", "rule": "MS-REGISTERED"})
-    announce(policy_lab, ["100.100.2.0/24"], withdraw=True)
+    assert classify_prefix(PUBLIC).use is Use.PUBLIC
+    assert not any(ipaddress.ip_network(PUBLIC).overlaps(ipaddress.ip_network(p))
+                   for p in policy_lab.plan.microsoft_prefixes)
+    announce(policy_lab, [PUBLIC], prepend=[64499])
+    wait_edge(policy_lab, PUBLIC, {"outcome": "not-optimized", "rule": "MS-REGISTERED"})
+    announce(policy_lab, [PUBLIC], withdraw=True)
+    wait_edge(policy_lab, PUBLIC, None)
+
+
+def test_registered_but_not_activated_is_not_optimized(policy_lab):
+    # AS64500 is registered (auto turn-up); PUBLIC was never activated with its key.
+    announce(policy_lab, [PUBLIC])
+    route = wait_edge(policy_lab, PUBLIC, {"outcome": "not-optimized", "rule": "MS-ACTIVATED"})
+    assert route["as_path"] == [64500]
+    announce(policy_lab, [PUBLIC], withdraw=True)
+    wait_edge(policy_lab, PUBLIC, None)
+
+
+def test_a_declared_prefix_that_is_not_publicly_routable_is_rejected(policy_lab):
+    # Declared and activated in a lab built with --skip-validation: the edge judges it anyway,
+    # with the validator's own table (RFC 1918).
+    route = wait_edge(policy_lab, NOT_ROUTABLE, {"outcome": "rejected", "rule": "MS-ROUTABLE"})
+    assert "private-use (RFC 1918 3)" in route["reason"]
+    assert not kernel_has(policy_lab, "sea-ms1", NOT_ROUTABLE)
+
+
+def test_a_prefix_inside_microsofts_space_is_rejected(policy_lab):
+    own = next(p for p in policy_lab.plan.microsoft_prefixes
+               if ":" not in p and ipaddress.ip_network(p).prefixlen < 24)
+    inside = str(next(ipaddress.ip_network(own).subnets(new_prefix=24)))
+    announce(policy_lab, [inside])
+    try:
+        route = wait_edge(policy_lab, inside, {"outcome": "rejected",
+                                               "rule": "MS-MICROSOFT-SPACE"})
+        assert own in route["reason"]
+    finally:
+        announce(policy_lab, [inside], withdraw=True)
+    wait_edge(policy_lab, inside, None)
+
+
+def kernel_has(lab, node: str, prefix: str) -> bool:
+    """Whether the edge router's forwarding table holds a route for the prefix."""
+    out = subprocess.run(["ip", "-n", namespace(lab.plan.lab, node), "route", "show", prefix],
+                         capture_output=True, text=True, timeout=10).stdout
+    return bool(out.strip())
 
 
 def configure(lab, *lines: str) -> None:
@@ -103,7 +160,14 @@ def _many(count: int) -> list[str]:
 def test_max_prefix_322_is_fine_501_tears_the_session_down(policy_lab):
     limit = policy_lab.plan.edge_max_prefix
     assert limit == 500
-    base = 3                                   # the peer's own and the members' IPv4 prefixes
+    # The peer's own IPv4 prefixes (NOT_ROUTABLE among them) and the members'.
+    # The 8075 test's routes (sent while the route-map was lifted) go once FRR applies it again.
+    base = 4
+
+    def held() -> int:
+        return len(next(e for e in observe.edge_routes(policy_lab.plan, policy_lab.node_dir)
+                        if e.lag == "sea-1-a").peers.get("198.18.0.0", {}))
+    wait.until("prefixes", held, lambda n: "" if n == base else f"{n} prefixes, expected {base}")
     extra = _many(limit + 1 - base)
     announce(policy_lab, extra[:322 - base])
     wait.until("prefixes", lambda: len(next(e for e in observe.edge_routes(

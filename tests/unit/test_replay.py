@@ -299,3 +299,24 @@ def test_speaker_opens_a_session_and_reads_the_notification():
     assert speaker.notification == wire.Notification(3, 1, b"multiple attribute")
     assert not speaker.established
     assert got[0] == bytes([wire.MessageType.OPEN]) and bytes([wire.MessageType.UPDATE]) in got
+
+
+def test_the_cases_exabgp_lets_through_are_crafted_as_named():
+    assert attrs_of("next-hop-missing", 3) == []
+    assert [a[1] for a in walk(crafted("next-hop-missing"))[1]] == [1, 2]
+    assert attrs_of("local-pref-from-external", 5) == [(0x40, 5, 4, struct.pack("!I", 200))]
+    assert attrs_of("unrecognized-well-known", 255) == [(0x40, 255, 8, b"maps-lab")]
+    assert replay.case("local-pref-from-external").discards == "LOCAL_PREF"
+
+
+@pytest.mark.parametrize("case", replay.REPLAY_SET, ids=lambda c: c.name)
+def test_the_agents_wire_check_finds_exactly_what_exabgp_lets_through(case):
+    """emulator.edge.received on each case's body: only the defects ExaBGP's JSON hides."""
+    from emulator.edge.received import defects
+    found = [(d.clause, d.handling.value) for d in defects(crafted(case.name)[19:], True)]
+    expected = {"origin-length-2": [("RFC 7606 7.1", "treat-as-withdraw")],
+                "next-hop-missing": [("RFC 7606 3.d", "treat-as-withdraw")],
+                "local-pref-from-external": [("RFC 7606 7.5", "attribute-discard")],
+                "origin-length-0": [("RFC 7606 7.1", "treat-as-withdraw")]}
+    assert found == expected.get(case.name, []), case.name
+    assert not [d for d in defects(crafted("local-pref-from-external")[19:], False)]

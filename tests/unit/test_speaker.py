@@ -1,0 +1,49 @@
+"""The edge's ExaBGP: an unrecognised well-known attribute ends the session as RFC 4271 6.3 says.
+
+The live evidence (ExaBGP sending NOTIFICATION 3/2 on a session) is the replay's
+`unrecognized-well-known` case (tests/integration/test_malformed_updates.py) and the recording
+script tests/fixtures/record_exabgp5_rfc7606.py."""
+from __future__ import annotations
+
+import pytest
+from exabgp.bgp.message.notification import Notify
+from exabgp.bgp.message.update.attribute.attributes import Attributes
+from exabgp.environment import getenv
+from exabgp.logger import log
+
+from emulator.edge import speaker, wire
+from emulator.edge.rfc7606 import Peer, case
+
+PEER = Peer(64500, "198.18.0.0", "2001:db8:ffff::")
+UNKNOWN_WELL_KNOWN = wire.attribute(wire.WELL_KNOWN, wire.AttrType.RESERVED_FOR_DEVELOPMENT,
+                                    b"maps-lab")
+
+
+def test_only_a_well_known_attribute_of_an_unknown_type_is_caught():
+    known = {1, 2, 3, 5}.__contains__
+    assert speaker.unrecognized_well_known(UNKNOWN_WELL_KNOWN, known) == UNKNOWN_WELL_KNOWN
+    optional = wire.attribute(wire.OPTIONAL_TRANSITIVE, 255, b"maps-lab")
+    assert speaker.unrecognized_well_known(optional, known) is None        # Optional bit set
+    assert speaker.unrecognized_well_known(wire.origin(), known) is None   # recognised
+    long = wire.attribute(wire.WELL_KNOWN, 255, bytes(300))                 # extended length
+    assert speaker.unrecognized_well_known(long, known) == long
+
+
+def test_exabgp_keeps_it_without_the_rule_and_sends_3_2_with_it(monkeypatch):
+    log.silence()                          # as `exabgp decode` does, before parsing
+    log.init(getenv())
+    monkeypatch.setattr(Attributes, "_parse_one", Attributes._parse_one)   # restored after
+    left = Attributes()._parse_one(UNKNOWN_WELL_KNOWN + wire.origin(), None, None)
+    assert left == wire.origin()           # ExaBGP 5.0.15 alone: kept as unknown transitive
+    speaker.install()
+    with pytest.raises(Notify) as sent:
+        Attributes()._parse_one(UNKNOWN_WELL_KNOWN + wire.origin(), None, None)
+    assert (sent.value.code, sent.value.subcode) == (3, 2)
+    assert sent.value.data == UNKNOWN_WELL_KNOWN      # RFC 4271 6.3: type, length and value
+    assert Attributes()._parse_one(wire.origin(), None, None) == b""
+
+
+def test_the_replay_case_is_the_attribute_the_rule_catches():
+    body = case("unrecognized-well-known").craft("198.19.30.0/24", PEER)
+    assert UNKNOWN_WELL_KNOWN in body
+    assert case("unrecognized-well-known").notification == (3, 2)
