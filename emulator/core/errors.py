@@ -11,6 +11,7 @@ MapsLabError
 ├── ValidationFailed     the topology breaks rules of the page (the rendered report)
 ├── WorkflowError        a portal step refused (emulator.portal), e.g. registering too early
 ├── FaultError           a fault cannot be injected as asked (emulator.judge.scenarios)
+│   └── FaultRefused     refused before anything changed (also a UsageError: the CLI exits 2)
 └── WaitTimeout          a named wait budget ran out (last observed state and a diff)
 """
 from __future__ import annotations
@@ -104,3 +105,8 @@ class FramingError(MapsLabError, ValueError):
 
 class UsageError(MapsLabError, ValueError):
     """A command-line argument the parser accepted but the command cannot use."""
+
+
+class FaultRefused(FaultError, UsageError):
+    """A fault refused before anything was recorded or changed: its target is not one this
+    scenario can fault in this lab."""

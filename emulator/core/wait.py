@@ -22,6 +22,7 @@ BUDGETS: dict[str, float] = {
     "ebgp_session": 45.0,      # every BGP session Established
     "prefixes": 30.0,          # routes propagated to where they are expected
     "process_exit": 5.0,       # a signalled process is gone
+    "probe_echo": 10.0,        # the traffic probe's first echo (its sender starts Python)
     # A negative check ("nothing leaked") must keep holding this long after convergence.
     "negative_window": 3.0,
 }

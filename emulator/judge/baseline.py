@@ -50,6 +50,9 @@ class CheckRecord(_Model):
     summary: str
 
 
+AIMED = "on the traffic path"
+
+
 class FailoverRecord(_Model):
     """One failover run's figures, as emulator.judge.harness records them."""
 
@@ -65,9 +68,14 @@ class FailoverRecord(_Model):
     recovery_seconds: float
     lost_after_recovery: int
 
+    aimed: bool = False          # the harness chose the target on the traffic's path
+
     @property
     def key(self) -> str:
-        return f"{self.scenario} {self.target} member {self.member}"
+        """One failover's identity across runs: an aimed fault's target depends on which path
+        the traffic took that day, so it is named by where it was aimed, not by the target."""
+        where = AIMED if self.aimed else self.target
+        return f"{self.scenario} {where} member {self.member}"
 
 
 class Baseline(_Model):

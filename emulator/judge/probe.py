@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import select
 import socket
 import struct
@@ -71,7 +72,17 @@ def summarize(sent_times: list[float], echoes: list[tuple[int, str]], interval: 
                        sent_times[lost[0]] if lost else None, sent_times[lost[-1]] if lost else None)
 
 
-def send(src: str, dst: str, count: int, rate: float, port: int = PORT) -> ProbeResult:
+def note_responder(progress: str, seq: int, responder: str) -> None:
+    """Replace the progress file with the latest echo's responder (one atomic rename), so that
+    the controller knows which path carries the probe at any moment."""
+    tmp = f"{progress}.tmp"
+    with open(tmp, "w") as out:
+        out.write(f"{seq} {responder}\n")
+    os.replace(tmp, progress)
+
+
+def send(src: str, dst: str, count: int, rate: float, port: int = PORT,
+         progress: str = "") -> ProbeResult:
     count = min(count, MAX_COUNT)
     interval = 1.0 / rate
     if count * interval > MAX_SECONDS:
@@ -104,7 +115,10 @@ def send(src: str, dst: str, count: int, rate: float, port: int = PORT) -> Probe
                 continue
             if len(data) >= HEADER.size:
                 seq, _ = HEADER.unpack_from(data)
-                echoes.append((seq, data[HEADER.size:].decode(errors="replace")))
+                responder = data[HEADER.size:].decode(errors="replace")
+                if progress and (not echoes or echoes[-1][1] != responder):
+                    note_responder(progress, seq, responder)
+                echoes.append((seq, responder))
     sock.close()
     return summarize(sent_times, echoes, interval)
 
@@ -143,10 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--dst", required=True)
     s.add_argument("--count", type=int, required=True)
     s.add_argument("--rate", type=float, required=True)
+    s.add_argument("--progress", default="", help="a file naming the latest echo's responder")
     args = top.parse_args(argv)
     if args.mode == "reflect":
         return reflect(args.bind, args.name, args.seconds, args.ready_file)
-    result = send(args.src, args.dst, args.count, args.rate)
+    result = send(args.src, args.dst, args.count, args.rate, progress=args.progress)
     json.dump({**result.__dict__, "lost": result.lost}, sys.stdout)
     return 0
 

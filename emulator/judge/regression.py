@@ -26,7 +26,7 @@ import yaml
 from emulator.core.errors import (LabStateError, PlanError, RuntimeUnavailable, UsageError,
                                   ValidationFailed)
 from emulator.core.labdir import LabDir
-from emulator.judge import harness, scenarios, traffic
+from emulator.judge import baseline, harness, scenarios, traffic
 from emulator.judge.checks import CHECKS
 from emulator.judge.junit import CHECK, FAILOVER, LAB, Case
 from emulator.judge.scenarios import ScenarioResult, TargetKind
@@ -266,8 +266,10 @@ def _recover(lab: Lab) -> str | None:
 def _scenario(lab: Lab, name: str, progress: Progress, not_run: str | None) -> ScenarioOutcome:
     chosen = scenarios.get(name)
     target = target_for(lab.plan, chosen.target_kind)
-    title = name + (f" {target.name}" if target.name else "")
-    if chosen.target_kind is TargetKind.MEMBER and target.name:
+    # The fault is aimed at the path carrying the probe when it is injected (the harness picks
+    # the target then); `target` only says whether this lab has one of the kind at all.
+    title = f"{name} {baseline.AIMED}"
+    if chosen.target_kind is TargetKind.MEMBER:
         title += f" member {target.member}"
     skipped = not_run or target.skipped
     started = time.monotonic()
@@ -282,7 +284,7 @@ def _scenario(lab: Lab, name: str, progress: Progress, not_run: str | None) -> S
                                target.member)
     progress(f"      {title}: injecting under traffic ...")
     try:
-        result = harness.run(lab, name, target.name, target.member)
+        result = harness.run(lab, name, None, target.member)
     except Exception as exc:
         error = _failure(exc)
         problem = _recover(lab)
@@ -292,9 +294,10 @@ def _scenario(lab: Lab, name: str, progress: Progress, not_run: str | None) -> S
         return ScenarioOutcome(Case(FAILOVER, title, time.monotonic() - started, error=error),
                                name, target.name, target.member, recovered=problem is None)
     verdict = harness.judge(result)
-    progress(f"{'PASS' if verdict.passed else 'FAIL'}  {title:<20} {verdict.summary}")
+    progress(f"{'PASS' if verdict.passed else 'FAIL'}  {title:<20} ({result.target}) "
+             f"{verdict.summary}")
     return ScenarioOutcome(Case(FAILOVER, title, time.monotonic() - started, verdict), name,
-                           target.name, target.member, result)
+                           result.target, target.member, result)
 
 
 def _observe(lab: Lab) -> tuple[lab_status.Status | None, str | None]:

@@ -1,7 +1,9 @@
 """`mapslab report`: a Markdown report of a lab with its timeline as a picture.
 
-The picture has one row per LAG and per interconnect session (green up, red down), the faults
-as grey spans and the traffic lost in each failover as red spans on a row of its own.
+The picture has one row per LAG, one with its members up (green all, amber some, red none, with
+the count: a member leaving a bundle that stays up shows), one per interconnect session (green
+up, red down; a stopped edge's sessions are down from the moment it stops), the faults as grey
+spans and the traffic lost in each failover as red spans on a row of its own.
 """
 from __future__ import annotations
 
@@ -20,6 +22,12 @@ from emulator.lab.lifecycle import Lab
 class Row:
     label: str
     spans: tuple[tuple[float, float, bool], ...]     # (start, end, up), seconds from the start
+    # A members row: (start, end, members up) and the bundle's size.
+    members: tuple[tuple[float, float, int], ...] = ()
+    size: int = 0
+
+
+MEMBER_COLOURS = ("#c62828", "#f9a825", "#2e7d32")      # none, some, all members up
 
 
 def rows(lab: Lab, timeline: Timeline, end: float) -> list[Row]:
@@ -27,6 +35,9 @@ def rows(lab: Lab, timeline: Timeline, end: float) -> list[Row]:
     found: list[Row] = []
     for lag in lab.plan.lags:
         found.append(Row(f"LAG {lag.name}", _relative(timeline.lag_spans(lag.name, end), t0)))
+        found.append(Row(f"  members of {lag.name}", (), tuple(
+            (start - t0, stop - t0, up) for start, stop, up in timeline.member_spans(lag.name, end)),
+            len(lag.members)))
         for session in [s for s in lab.plan.sessions if s.lag == lag.name]:
             spans = timeline.session_spans(lag.name, session.a_address, end)
             found.append(Row(f"BGP {session.name}", _relative(spans, t0)))
@@ -52,6 +63,11 @@ def draw(lab: Lab, timeline: Timeline, failovers: list[dict], path: Path) -> Non
         for start, stop, up in row.spans:
             ax.barh(index, stop - start, left=start, height=0.6,
                     color="#2e7d32" if up else "#c62828")
+        for start, stop, count in row.members:
+            colour = MEMBER_COLOURS[0 if count == 0 else 2 if count >= row.size else 1]
+            ax.barh(index, stop - start, left=start, height=0.6, color=colour)
+            ax.annotate(f"{count}/{row.size}", (start, index), xytext=(2, 0),
+                        textcoords="offset points", va="center", fontsize=6, color="white")
     loss_row = len(table)
     for entry in failovers:
         if entry.get("first_lost_at"):
@@ -72,7 +88,8 @@ def draw(lab: Lab, timeline: Timeline, failovers: list[dict], path: Path) -> Non
     ax.set_ylim(len(labels) - 0.5, -1.3)
     ax.set_xlim(0, end - t0)
     ax.set_xlabel("seconds since the lab was created")
-    ax.set_title(f"lab {lab.plan.lab}: LACP, BGP and traffic (green up, red down, grey: fault)")
+    ax.set_title(f"lab {lab.plan.lab}: LACP, LAG members, BGP and traffic (green up, amber some "
+                 f"members, red down, grey: fault)")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
@@ -102,9 +119,10 @@ def write(lab: Lab, out_dir: Path) -> Path:
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for f in failovers:
             removed = f"{f['member_removed_after']:.2f}" if f["member_removed_after"] else "-"
+            stayed = f["lag_stayed_up"] if f.get("lag_looked_at", True) else "-"
             lines.append(f"| {f['scenario']} | {f['target']} | {'PASS' if f['passed'] else 'FAIL'} "
                          f"| {f['sent']} | {f['lost']} | {f['longest_gap_ms']:.0f} "
-                         f"| {f['session_drops']} | {f['lag_stayed_up']} | {removed} "
+                         f"| {f['session_drops']} | {stayed} | {removed} "
                          f"| {f['recovery_seconds']:.2f} | {f['lost_after_recovery']} |")
     else:
         lines.append("No failover was run (`mapslab failover LAB SCENARIO TARGET`).")

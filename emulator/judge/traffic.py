@@ -61,13 +61,22 @@ class RunningProbe:
             ready.append(ready_file)
         wait.until("daemon_socket", lambda: [str(f) for f in ready if not f.exists()],
                    lambda missing: "\n".join(f"reflector not ready: {m}" for m in missing))
+        self.progress = run_dir / f"sender-{'v6' if ':' in flow.destination else 'v4'}.progress"
+        self.progress.unlink(missing_ok=True)
         self.started = time.time()
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", namespace(plan.lab, flow.source_node), PYTHON, "-m",
              "emulator.judge.probe", "send", "--src", flow.source, "--dst", flow.destination,
-             "--count", str(count), "--rate", str(rate)],
+             "--count", str(count), "--rate", str(rate), "--progress", str(self.progress)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
             env={"PYTHONPATH": PACKAGE_ROOT, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+
+    def carrying(self) -> str:
+        """The edge that answered the latest echo so far ('' before the first echo)."""
+        try:
+            return self.progress.read_text().split()[1]
+        except (OSError, IndexError):
+            return ""
 
     def result(self) -> ProbeResult:
         try:

@@ -1,8 +1,10 @@
 """The lab's timeline read back: typed events in order, and per link the LAG and session states.
 
-This is the one place that decides from the events whether a LAG was up at a time (the edge
-automation's `lag-up`, then the monitor's edge-side `lag-state`) and whether a session was
-Established (the edge agent's `bgp-state`); checks, the report and the portal ask it.
+This is the one place that decides from the events whether a LAG was up at a time and whether
+a session was Established (the edge agent's `bgp-state`); checks, the report and the portal ask
+it. A LAG's state is the latest of the edge automation's `lag-up` (recorded when it sees the LAG
+up, before it configures BGP: at turn-up and whenever a recovery brings a link's BGP back) and
+the monitor's edge-side `lag-state` (a poll, which may see a change late).
 """
 from __future__ import annotations
 
@@ -65,6 +67,32 @@ class Timeline:
                 break
             known = up
         return known
+
+    def lag_state_at(self, lag: str, when: float) -> tuple[bool, float, str] | None:
+        """The LAG's state at `when` (edge side), since when, and whose record says so (the
+        edge automation or the monitor); None if nothing was known yet."""
+        known = None
+        for event in self.events:
+            if event.time > when:
+                break
+            up = self._lag_state(event, lag)
+            if up is not None and (known is None or up != known[0]):
+                known = (up, event.time, "edge automation" if event.kind is EventKind.LAG_UP
+                         else "monitor")
+        return known
+
+    def member_spans(self, lag: str, end: float) -> list[tuple[float, float, int]]:
+        """(start, end, members up) from the edge side's records (the automation's `lag-up`,
+        the monitor's `lag-state`) until `end`: a member leaving a bundle that stays up shows."""
+        changes = [(e.time, int(e.get("members_up") or 0)) for e in self.events
+                   if self._lag_state(e, lag) is not None and e.get("members_up") is not None]
+        spans: list[tuple[float, float, int]] = []
+        for (at, up), (following, _) in zip(changes, changes[1:] + [(end, 0)]):
+            if spans and spans[-1][2] == up:
+                spans[-1] = (spans[-1][0], following, up)
+            else:
+                spans.append((at, following, up))
+        return spans
 
     def first_lag_up(self, lag: str) -> float | None:
         """When the LAG was first seen up (edge side); None if never."""

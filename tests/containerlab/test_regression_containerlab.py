@@ -79,7 +79,7 @@ def test_every_check_passes_and_the_lab_is_deployed_and_destroyed(tmp_path, monk
     assert {name: outcome(case) for name, case in checks.items()} == dict.fromkeys(CHECKS,
                                                                                    "passed")
     assert outcome(cases["up"]) == "passed"
-    skipped = cases["member-down sea-1-a member 1"].find("skipped")
+    skipped = cases["member-down on the traffic path member 1"].find("skipped")
     assert "need the lab's network namespaces" in skipped.get("message")
     suite = ET.parse(junit_file).getroot().find("testsuite")
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}

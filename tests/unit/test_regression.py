@@ -424,7 +424,7 @@ def test_a_broken_check_or_scenario_is_an_error_case_and_stops_what_follows(monk
     assert member_down.case.outcome == "error" and not member_down.recovered
     assert "recovery failed too: WaitTimeout" in member_down.case.error
     assert lag_down.case.skipped == ("not run: the lab did not recover after "
-                                     "member-down sea-1-a member 1")
+                                     "member-down on the traffic path member 1")
     assert any(line.startswith("ERROR broken") for line in lines)
 
 
@@ -434,3 +434,42 @@ def test_a_degraded_lab_runs_no_scenario():
     outcome = regression._scenario(lab, "member-down", lambda _: None,
                                    "not run: the lab is degraded (LAG sea-1-b did not come up)")
     assert outcome.case.outcome == "skipped" and "degraded" in outcome.case.skipped
+
+
+
+def test_a_regression_run_aims_each_fault_at_the_traffic_path(monkeypatch):
+    """`mapslab test` passes no target: the harness aims each fault where the probe's echoes
+    come from (a fixed first target may carry no traffic and be judged off the path)."""
+    from emulator.judge.scenarios.base import ScenarioResult
+    from emulator.judge.probe import ProbeResult
+    plan = resolve(load(SEATTLE))
+    lab = SimpleNamespace(plan=plan, degraded=[], driver=SimpleNamespace(name="openvswitch"))
+    asked: list[tuple] = []
+    probe = ProbeResult(sent=100, received=100, reordered=0, duplicates=0, interval_ms=10.0,
+                        longest_gap_ms=0.0, responders={"sea-ms2": 100})
+
+    def run(lab_, name, target, member, *args, **kwargs):
+        asked.append((name, target, member))
+        return ScenarioResult(name, "sea-1-b", member, probe, probe, 0, True, None, 1.0,
+                              plan.timers.hold, 0.0, carrying="sea-ms2", on_path=True, aimed=True)
+    monkeypatch.setattr(regression.harness, "run", run)
+    monkeypatch.setattr(regression.harness, "judge",
+                        lambda result: Verdict("failover", True, "moved"))
+    lines: list[str] = []
+    outcome = regression._scenario(lab, "lag-down", lines.append, None)
+    assert asked == [("lag-down", None, 1)]
+    assert outcome.case.name == "lag-down on the traffic path"
+    assert outcome.target == "sea-1-b"
+    assert "(sea-1-b)" in lines[-1]
+
+
+def test_an_aimed_failover_keeps_its_baseline_key_whichever_path_it_took():
+    from emulator.judge.baseline import FailoverRecord
+    figures = dict(scenario="lag-down", member=1, passed=True, lost=0, longest_gap_ms=0.0,
+                   session_drops=0, lag_stayed_up=True, member_removed_after=None,
+                   recovery_seconds=1.0, lost_after_recovery=0)
+    a = FailoverRecord(target="sea-1-a", aimed=True, **figures)
+    b = FailoverRecord(target="sea-1-b", aimed=True, **figures)
+    fixed = FailoverRecord(target="sea-1-a", **figures)
+    assert a.key == b.key == "lag-down on the traffic path member 1"
+    assert fixed.key == "lag-down sea-1-a member 1"

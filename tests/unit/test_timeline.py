@@ -102,7 +102,7 @@ def test_lag_before_bgp_passes_when_every_session_came_after_its_lag(plan, labdi
     assert verdict.passed, verdict
     assert verdict.summary == "4 session start(s) with the LAG up, 0 without"
     assert verdict.evidence[0] == ("sea-1-a: session 198.18.0.0 Established at +5.000 s with the "
-                                   "LAG up (LAG up at +2.000 s)")
+                                   "LAG up (since +2.000 s, edge automation)")
 
 
 def test_lag_before_bgp_fails_a_session_that_came_before_its_lag(plan, labdir):
@@ -114,6 +114,80 @@ def test_lag_before_bgp_fails_a_session_that_came_before_its_lag(plan, labdir):
     assert verdict.evidence == (
         "sea-1-a: session 198.18.0.0 Established at +1.000 s with the LAG never seen up",
         "sea-1-b: no session of this link reached Established; the LAG never came up")
+
+
+def turned_up(plan, labdir) -> None:
+    """Both links turned up as `up` does: lag-up, BGP configured, both sessions Established."""
+    happen(labdir, 0, "lab-created", lab="unit")
+    for i, lag in enumerate(plan.lags):
+        happen(labdir, 2 + i, "lag-up", node=lag.b_node, lag=lag.name, members_up=2)
+        monitor(labdir, 2.2 + i, up=True, lag=lag.name)
+    for i, s in enumerate(s for s in plan.sessions if s.interconnect):
+        session(labdir, 5 + i, "up", peer=s.a_address, lag=s.lag)
+
+
+def lag_down_and_back(labdir, at: float) -> None:
+    """`fail lag-down sea-1-a`: the monitor sees the LAG go, the hold timer drops BGP."""
+    happen(labdir, at, "fault", scenario="lag-down", target=A, member=1)
+    monitor(labdir, at + 0.236, up=False)
+    session(labdir, at + 10.141, "down")
+    session(labdir, at + 10.167, "down", peer="2001:db8:ffff::")
+
+
+def test_lag_before_bgp_after_lag_down_and_recover_the_old_way_false_alarms(plan, labdir):
+    """The issue's figures: recovery only brought the members up; ExaBGP, still configured,
+    re-established BGP at +117.126 s and the monitor's poll saw the LAG up at +117.235 s. The
+    LAG was up first (no traffic crosses a LAG that is down), but nothing recorded it."""
+    turned_up(plan, labdir)
+    lag_down_and_back(labdir, 100)
+    happen(labdir, 115, "recover", scenario="lag-down", target=A, member=1)
+    session(labdir, 117.126, "up")
+    session(labdir, 117.127, "up", peer="2001:db8:ffff::")
+    monitor(labdir, 117.235, up=True)
+    verdict = checks.lag_before_bgp(fake_lab(plan, labdir))
+    assert not verdict.passed
+    assert verdict.evidence[0] == ("sea-1-a: session 198.18.0.0 Established at +117.126 s with "
+                                   "the LAG down (since +100.236 s, monitor)")
+
+
+def test_lag_before_bgp_after_lag_down_and_recover_through_the_automation_passes(plan, labdir):
+    """The same fault recovered as the lag-down scenario now does (times as recorded from a
+    lab): the link's speaker stopped before the members came up, the edge automation saw the
+    LAG up, recorded lag-up and configured BGP; the monitor's late poll no longer decides."""
+    turned_up(plan, labdir)
+    lag_down_and_back(labdir, 100)
+    for peer in ("198.18.0.0", "2001:db8:ffff::"):
+        happen(labdir, 115.966, "bgp-state", node="sea-ms1", lag=A, peer=peer, state="down",
+               reason="speaker stopped")
+    happen(labdir, 116.05, "lag-up", node="sea-ms1", lag=A, members_up=1)
+    happen(labdir, 116.08, "bgp-configured", node="sea-ms1", lag=A, waited_for_lacp=True)
+    happen(labdir, 116.08, "recover", scenario="lag-down", target=A, member=1)
+    session(labdir, 116.081, "up")
+    session(labdir, 116.082, "up", peer="2001:db8:ffff::")
+    monitor(labdir, 116.136, up=True)             # the poll, later than BGP: it does not matter
+    verdict = checks.lag_before_bgp(fake_lab(plan, labdir))
+    assert verdict.passed, verdict
+    assert verdict.summary == "6 session start(s) with the LAG up, 0 without"
+    assert ("sea-1-a: session 198.18.0.0 Established at +116.081 s with the LAG up (since "
+            "+116.050 s, edge automation)") in verdict.evidence
+
+
+def test_lag_before_bgp_still_fails_bgp_that_came_before_its_lag(plan, labdir):
+    """A real BGP-before-LAG: static bundles and an edge that does not wait (the broken lab of
+    tests/integration/test_broken_labs.py), then a session back while the LAG is known down."""
+    happen(labdir, 0, "lab-created", lab="unit")
+    happen(labdir, 1, "bgp-configured", node="sea-ms1", lag=A, waited_for_lacp=False)
+    session(labdir, 1.5, "up")
+    turned_up_b = plan.lags[1]
+    happen(labdir, 2, "lag-up", node=turned_up_b.b_node, lag=turned_up_b.name, members_up=2)
+    monitor(labdir, 3, up=False, lag=turned_up_b.name)
+    session(labdir, 9, "up", peer="198.18.0.2", lag=turned_up_b.name)
+    verdict = checks.lag_before_bgp(fake_lab(plan, labdir))
+    assert not verdict.passed
+    assert verdict.evidence == (
+        "sea-1-a: session 198.18.0.0 Established at +1.500 s with the LAG never seen up",
+        "sea-1-b: session 198.18.0.2 Established at +9.000 s with the LAG down (since +3.000 s, "
+        "monitor)")
 
 
 def test_report_rows_draw_the_lag_and_each_session(plan, labdir):
@@ -128,3 +202,31 @@ def test_report_rows_draw_the_lag_and_each_session(plan, labdir):
     assert rows["LAG sea-1-a"] == ((2, 6, True), (6, 10, False))
     assert rows["BGP sea-1-a-v4"] == ((4, 7, True), (7, 10, False))
     assert rows["BGP sea-1-a-v6"] == () and rows["LAG sea-1-b"] == ()
+
+
+def test_report_rows_show_a_member_leaving_a_bundle_that_stays_up(plan, labdir):
+    """issue 13: a silent member leaving is visible, though the LAG row stays green."""
+    happen(labdir, 0, "lab-created", lab="unit")
+    happen(labdir, 2, "lag-up", node="sea-ms1", lag=A, members_up=2)
+    monitor(labdir, 3, up=True)                              # members_up 2
+    happen(labdir, 6, "lag-state", lag=A, side="edge", node="sea-ms1", up=True, members_up=1)
+    happen(labdir, 9, "lag-state", lag=A, side="edge", node="sea-ms1", up=True, members_up=2)
+    timeline = Timeline.read(labdir)
+    found = {r.label: r for r in report.rows(fake_lab(plan, labdir), timeline, T0 + 12)}
+    assert found["LAG sea-1-a"].spans == ((2, 12, True),)
+    members = found["  members of sea-1-a"]
+    assert members.members == ((2, 6, 2), (6, 9, 1), (9, 12, 2)) and members.size == 2
+
+
+def test_report_rows_draw_a_stopped_edge_down(plan, labdir):
+    """edge-down: the speaker cannot record its sessions' end; the scenario does, and the row
+    turns red from that moment, not green until the edge comes back."""
+    happen(labdir, 0, "lab-created", lab="unit")
+    session(labdir, 4, "up")
+    happen(labdir, 10, "fault", scenario="edge-down", target="sea-ms1", member=1)
+    happen(labdir, 10.5, "bgp-state", node="sea-ms1", lag=A, peer="198.18.0.0", state="down",
+           reason="speaker stopped")
+    session(labdir, 30, "up")
+    timeline = Timeline.read(labdir)
+    found = {r.label: r.spans for r in report.rows(fake_lab(plan, labdir), timeline, T0 + 40)}
+    assert found["BGP sea-1-a-v4"] == ((4, 10.5, True), (10.5, 30, False), (30, 40, True))

@@ -6,8 +6,8 @@ new module here; the CLI, the harness and the tests find it in the registry.
 `mapslab fail --help` lists them, smallest target first.
 """
 from emulator.judge.scenarios.base import Fault, Scenario, ScenarioResult, TargetKind
-from emulator.judge.scenarios.injected import active, inject, recover
+from emulator.judge.scenarios.injected import active, check, inject, recover
 from emulator.judge.scenarios.registry import get, names, register, registered
 
-__all__ = ["Fault", "Scenario", "ScenarioResult", "TargetKind", "active", "get", "inject",
+__all__ = ["Fault", "Scenario", "ScenarioResult", "TargetKind", "active", "check", "get", "inject",
            "names", "recover", "register", "registered"]

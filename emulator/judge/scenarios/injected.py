@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emulator.core.errors import FaultError, FaultRefused
 from emulator.core.events import EventKind
 from emulator.judge.scenarios.base import Fault
 from emulator.judge.scenarios.registry import get
@@ -34,9 +35,20 @@ def _record(lab: Lab, faults: list[Fault]) -> None:
     _faults_file(lab).write_text(json.dumps([asdict(f) for f in faults], indent=2))
 
 
+def check(lab: Lab, scenario: str, target: str, member: int = 1) -> None:
+    """Refuse a fault this lab cannot take (FaultRefused: a bad argument, exit 2), before
+    anything is recorded or changed."""
+    try:
+        get(scenario).check(lab, target, member)
+    except FaultRefused:
+        raise
+    except FaultError as exc:
+        raise FaultRefused(str(exc)) from None
+
+
 def inject(lab: Lab, scenario: str, target: str, member: int = 1) -> Fault:
     chosen = get(scenario)
-    chosen.check(lab, target, member)
+    check(lab, scenario, target, member)
     fault = Fault(scenario, target, member, time.time())
     _record(lab, active(lab) + [fault])
     chosen.inject(lab, fault)

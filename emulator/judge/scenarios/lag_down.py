@@ -1,6 +1,8 @@
 """lag-down: every member of a LAG loses carrier (set down on the peer side).
 
-Expected: the traffic moves to the other mesh link within the BGP hold time.
+Expected: the traffic moves to the other mesh link within the BGP hold time. Recovery stops the
+link's edge speaker, brings the members up and lets the edge automation configure BGP once the
+LAG is up again, so that BGP never comes back ahead of LACP.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 from emulator.judge.scenarios.base import Fault, OutageScenario, TargetKind
 from emulator.judge.scenarios.links import lag_named, set_links
 from emulator.judge.scenarios.registry import register
+from emulator.judge.scenarios.routers import reconfigure, stop_speaker
 
 if TYPE_CHECKING:
     from emulator.lab.lifecycle import Lab
@@ -32,4 +35,7 @@ class LagDown(OutageScenario):
         self._set(lab, fault, "down")
 
     def recover(self, lab: Lab, fault: Fault) -> None:
+        lag = lag_named(lab.plan, fault.target)
+        stop_speaker(lab, lag)
         self._set(lab, fault, "up")
+        reconfigure(lab, [lag])

@@ -27,4 +27,10 @@ class LocationDown(RoutersDown):
                  and n.role in (Role.PEER_ROUTER, Role.EDGE)]
         if not nodes:
             raise FaultError(f"no routers at location {target!r}")
+        # With one location there is nowhere for the traffic to move: refused up front.
+        locations = sorted({n.location for n in lab.plan.nodes_with(Role.EDGE)})
+        if locations == [target]:
+            raise FaultError(f"location-down {target}: lab {lab.plan.lab} has one location "
+                             f"only, so the traffic has nowhere to move; use a lab of two "
+                             f"locations or more (e.g. topologies/two-locations.yaml)")
         return nodes

@@ -22,7 +22,7 @@ from emulator.core.page import MAX_PREFIX_MAXIMUM
 from emulator.judge.scenarios.base import Fault, Scenario, TargetKind
 from emulator.judge.scenarios.links import lag_named
 from emulator.judge.scenarios.registry import register
-from emulator.judge.scenarios.routers import start, stop
+from emulator.judge.scenarios.routers import restart, stop
 from emulator.nodes import exabgp
 from emulator.observe import observers as observe
 
@@ -76,7 +76,7 @@ class PrefixFlood(Scenario):
         lag = lag_named(lab.plan, fault.target)
         _announce(lab, lag, lab.plan.microsoft_prefixes)
         stop(lab, lag.a_node)
-        start(lab, lag.a_node)
+        restart(lab, [lag.a_node])
 
     def hold(self, plan: Plan) -> float:
         return 5.0

@@ -1,7 +1,10 @@
 """Scenarios that stop whole routers, as a power failure would: links first, then daemons.
 
-Recovery starts them the way `up` did: the peer router's program from the node registry, the
-edge's ExaBGP through the edge automation (which waits for the LAG before it configures BGP).
+Recovery starts them the way `up` did: the peer router's program from the node registry, then
+the edge's BGP of every link the fault took down through the edge automation, which waits for
+the LAG, records `lag-up` and only then configures BGP (the page's FAQ: "After the LAG comes
+up, our automated process configures BGP"). An edge speaker that is stopped records its
+sessions down (`bgp-state`, reason "speaker stopped"): the speaker cannot say so itself.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emulator.core.events import EventKind
 from emulator.judge.scenarios.base import Fault, OutageScenario
 from emulator.judge.scenarios.links import set_links
 from emulator.nodes import exabgp, registry
@@ -18,6 +22,7 @@ from emulator.plan.model import Role
 
 if TYPE_CHECKING:
     from emulator.lab.lifecycle import Lab
+    from emulator.plan.model import Lag
 
 # The pid files of the peer-router programs the lab starts (FRR's zebra and bgpd, BIRD,
 # OpenBGPD's bgpd, GoBGP's gobgpd).
@@ -34,12 +39,28 @@ def interfaces(lab: Lab, node: str) -> list[str]:
     return names
 
 
-def _kill_pidfiles(paths: list[Path]) -> None:
+def _kill_pidfiles(paths: list[Path]) -> list[Path]:
+    """SIGKILL each pid file's process; the pid files of the processes that were running."""
+    killed = []
     for path in paths:
         try:
             os.kill(int(path.read_text().split()[0]), signal.SIGKILL)
+            killed.append(path)
         except (OSError, ValueError, IndexError):
             pass
+    return killed
+
+
+def stop_speaker(lab: Lab, lag: Lag) -> None:
+    """Stop the edge's ExaBGP of one link and record its sessions down, if it was running."""
+    pidfile = lab.node_dir(lag.b_node) / lag.ifname / "exabgp.pid"
+    if not _kill_pidfiles([pidfile]):
+        return
+    pidfile.unlink(missing_ok=True)
+    for session in lab.plan.sessions:
+        if session.lag == lag.name:
+            lab.dir.event(EventKind.BGP_STATE, node=lag.b_node, lag=lag.name,
+                          peer=session.a_address, state="down", reason="speaker stopped")
 
 
 def stop(lab: Lab, node: str) -> None:
@@ -50,20 +71,36 @@ def stop(lab: Lab, node: str) -> None:
     if lab.plan.node(node).role is Role.PEER_ROUTER:
         _kill_pidfiles([d / name for name in PEER_ROUTER_PIDFILES])
     else:
+        for lag in lab.plan.lags_of(node):
+            stop_speaker(lab, lag)
         _kill_pidfiles(sorted(d.glob("*/exabgp.pid")))
 
 
 def start(lab: Lab, node: str) -> None:
-    from emulator.lab.lifecycle import edge_automation     # the lab lifecycle is slow to import
+    """Links up and the router's own program; the edge's link BGP is `reconfigure`'s."""
     set_links(lab, node, interfaces(lab, node), "up")
     spec = lab.plan.node(node)
     if spec.role is Role.PEER_ROUTER:
         registry.kind_of(spec).start(lab.runtime, lab.plan, spec, lab.node_dir(node))
-        return
-    if lab.plan.links_of(node):
+    elif lab.plan.links_of(node):
         exabgp.start_internet(lab.runtime, lab.plan, spec, lab.node_dir(node) / "internet")
-    for lag in lab.plan.lags_of(node):
+
+
+def reconfigure(lab: Lab, lags: list[Lag]) -> None:
+    """The edge automation brings each link's BGP back once its LAG is up, as at turn-up."""
+    from emulator.lab.lifecycle import edge_automation     # the lab lifecycle is slow to import
+    for lag in lags:
         edge_automation(lab, lag)
+
+
+def restart(lab: Lab, nodes: list[str]) -> None:
+    """Start stopped routers again; every link of theirs gets its BGP from the automation."""
+    lags = [lag for lag in lab.plan.lags if lag.a_node in nodes or lag.b_node in nodes]
+    for lag in lags:
+        stop_speaker(lab, lag)           # before the links come up: no BGP ahead of LACP
+    for node in nodes:
+        start(lab, node)
+    reconfigure(lab, lags)
 
 
 class RoutersDown(OutageScenario):
@@ -81,5 +118,4 @@ class RoutersDown(OutageScenario):
             stop(lab, node)
 
     def recover(self, lab: Lab, fault: Fault) -> None:
-        for node in self.routers(lab, fault.target):
-            start(lab, node)
+        restart(lab, self.routers(lab, fault.target))

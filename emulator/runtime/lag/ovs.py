@@ -24,6 +24,18 @@ def bond_port(lag: Lag) -> str:
     return f"{lag.ifname}b"
 
 
+def isolated_bridge(lag: Lag) -> str:
+    """Where a mismatched member waits, outside the LAG's bridge (no address, no traffic)."""
+    return f"{lag.ifname}x"
+
+
+def partner_system(lacp_show: str, member: str) -> str:
+    """The partner System ID `lacp/show` reports on one member, or ''."""
+    block = _lacp_blocks(lacp_show).get(member, "")
+    found = re.search(r"partner sys_id: (\S+)", block)
+    return found.group(1) if found else ""
+
+
 class OvsLagDriver:
     name = "openvswitch"
 
@@ -43,15 +55,47 @@ class OvsLagDriver:
     def _vsctl(self, node: str, *args: str) -> list[str]:
         return ["ovs-vsctl", f"--db=unix:{self._dir(node)}/db.sock", "--timeout=10", *args]
 
-    def set_aggregation_key(self, node: str, member: str, key: int | None) -> None:
-        """Give one member its own LACP aggregation key (IEEE 802.1AX-2014 6.3.5: links with
-        different keys never aggregate), or back the bond's own with None."""
-        if key is None:
-            self.runtime.run(node, self._vsctl(node, "remove", "interface", member,
-                                               "other_config", "lacp-aggregation-key"))
-        else:
-            self.runtime.run(node, self._vsctl(node, "set", "interface", member,
-                                               f"other_config:lacp-aggregation-key={key}"))
+    def mismatch_member(self, node: str, lag: Lag, member: str) -> str:
+        """Move one member out of the node's bond into a bridge and LACP port of its own whose
+        LACPDUs carry the partner's own System ID; return that System ID.
+
+        Open vSwitch has one actor key per bond, so a per-member key changes every member and
+        excludes none. A member whose partner reports the receiver's own System ID is never
+        selected (IEEE 802.1AX-2014 6.4.14.1 e: a looped-back port does not aggregate), on
+        either end, whatever the priorities: the other members keep the aggregator.
+        """
+        if not self._in_bond(node, lag, member):
+            return ""                     # already moved out: injecting twice changes nothing
+        partner = partner_system(self._appctl(node, "lacp/show", bond_port(lag)), member)
+        if partner in ("", "00:00:00:00:00:00"):
+            raise CommandFailed(["ovs-appctl", "lacp/show", bond_port(lag)], 0,
+                                f"{node}: no LACP partner known on {member}")
+        bridge = isolated_bridge(lag)
+        self.runtime.run(node, self._vsctl(
+            node, "--", "--id=@old", "get", "interface", member,
+            "--", "remove", "port", bond_port(lag), "interfaces", "@old",
+            "--", "add-br", bridge, "--", "set", "bridge", bridge, "datapath_type=netdev",
+            "--", "add-port", bridge, member,
+            "--", "set", "port", member, "lacp=active", f"other_config:lacp-time={lag.lacp_rate}",
+            f"other_config:lacp-system-id={partner}", "other_config:lacp-fallback-ab=false"))
+        return partner
+
+    def restore_member(self, node: str, lag: Lag, member: str) -> None:
+        """Undo `mismatch_member`: the member back in its bond (idempotent)."""
+        if self._in_bond(node, lag, member):
+            return
+        self.runtime.run(node, self._vsctl(
+            node, "--", "--if-exists", "del-br", isolated_bridge(lag),
+            "--", "--id=@new", "create", "interface", f"name={member}",
+            "--", "add", "port", bond_port(lag), "interfaces", "@new"))
+
+    def _in_bond(self, node: str, lag: Lag, member: str) -> bool:
+        found = self.runtime.run(node, self._vsctl(node, "list-ifaces", lag.ifname))
+        return member in found.stdout.split()
+
+    def _appctl(self, node: str, command: str, *args: str) -> str:
+        """One unixctl command's output; CommandFailed when the daemon does not answer."""
+        return unixctl.call(f"{self._dir(node)}/vswitchd.ctl", command, *args)
 
     def prepare(self, node: Node, lags: list[Lag]) -> None:
         """Create the database with every bridge and bond of the node (no daemon yet)."""
@@ -155,9 +199,14 @@ def _lacp_blocks(text: str) -> dict[str, str]:
 
 def parse_state(node: str, ifname: str, members: list[str], bond_show: str, lacp_show: str,
                 observed_at: float) -> LagState:
-    """Turn `ovs-appctl bond/show` and `lacp/show` output into a LagState."""
+    """Turn `ovs-appctl bond/show` and `lacp/show` output into a LagState.
+
+    A bundle left with one interface (lacp-mismatch moves a member out) is no bond to Open
+    vSwitch: no `bond/show` section, and LACP's own `may_enable` says whether it forwards."""
     enabled = {m.group(1): m.group(2) == "enabled" for m in _MEMBER.finditer(bond_show)}
     blocks = _lacp_blocks(lacp_show)
+    if not bond_show.strip():
+        enabled = {name: "may_enable: true" in block for name, block in blocks.items()}
     states = []
     for member in members:
         block = blocks.get(member, "")
