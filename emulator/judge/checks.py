@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from emulator.observe import observers as observe
 from emulator.plan.model import Role
@@ -22,7 +23,12 @@ from emulator.lab.lifecycle import Lab
 
 
 def lag_before_bgp(lab: Lab) -> Verdict:
-    """Every interconnect session reached Established while its LAG was up, never before."""
+    """Every interconnect session reached Established while its LAG was up, never before.
+
+    The LAG's state at each Established is the latest record before it: the edge automation's
+    `lag-up` (it sees the LAG up, then configures BGP, at turn-up and when a recovery brings a
+    link's BGP back) or the monitor's poll. A poll may see a LAG come up late, which is why BGP
+    never comes back on a link except through the automation (emulator.judge.scenarios)."""
     timeline = Timeline.read(lab.dir)
     t0 = timeline.start
     evidence, bad = [], []
@@ -34,12 +40,13 @@ def lag_before_bgp(lab: Lab) -> Verdict:
                        + ("" if first_lag_up else "; the LAG never came up"))
             continue
         for event in ups:
-            lag_state = timeline.lag_up_at(lag.name, event.time)
-            line = (f"{lag.name}: session {event.get('peer')} Established at +{event.time - t0:.3f} s"
-                    f" with the LAG {'up' if lag_state else 'down' if lag_state is False else 'never seen up'}")
-            if first_lag_up is not None and lag_state:
-                line += f" (LAG up at +{first_lag_up - t0:.3f} s)"
-            (evidence if lag_state else bad).append(line)
+            known = timeline.lag_state_at(lag.name, event.time)
+            line = (f"{lag.name}: session {event.get('peer')} Established at "
+                    f"+{event.time - t0:.3f} s with the LAG "
+                    + ("never seen up" if known is None else
+                       f"{'up' if known[0] else 'down'} (since +{known[1] - t0:.3f} s, "
+                       f"{known[2]})"))
+            (evidence if known and known[0] else bad).append(line)
     return Verdict("lag-before-bgp", not bad,
                    f"{len(evidence)} session start(s) with the LAG up, {len(bad)} without",
                    tuple(bad + evidence))
@@ -112,11 +119,13 @@ def no_readvertisement(lab: Lab) -> Verdict:
     internet = lab.plan.nodes_with(Role.INTERNET)
     if not internet:
         return Verdict("no-readvertisement", True, "no internet node in this lab (microsoft.internet: false)")
-    heard = observe.bird_prefixes(lab.node_dir(internet[0].name), lab.host, internet[0].name)
+    sources = observe.internet_sources(lab.plan, internet[0].name,
+                                       lab.node_dir(internet[0].name), lab.host)
+    heard = set(sources)
     leaked = sorted(heard & lab.plan.exchange_prefixes())
     microsoft = set(lab.plan.microsoft_prefixes)
     evidence = [f"the internet holds {len(heard & microsoft)} of {len(microsoft)} Microsoft prefixes"]
-    evidence += [f"leaked: {p}" for p in leaked]
+    evidence += [f"leaked: {p} (from {', '.join(sorted(sources[p]))})" for p in leaked]
     passed = not leaked and microsoft <= heard
     return Verdict("no-readvertisement", passed,
                    f"{len(leaked)} peer prefix(es) re-advertised to the internet", tuple(evidence))
@@ -124,15 +133,16 @@ def no_readvertisement(lab: Lab) -> Verdict:
 
 def peer_devices(lab: Lab) -> Verdict:
     """The page: no stateful firewall on the peering device, no rate limiting on the
-    connection; looked for in each peer router's namespace (nftables conntrack rules, tc
-    shapers and policers on its interconnect interfaces)."""
+    connection; looked for in each peer router's namespace (nftables conntrack rules; nftables
+    limits, meters and quotas; tc shapers and policers on its interconnect interfaces)."""
     bad, evidence = [], []
     for node in lab.plan.nodes_with(Role.PEER_ROUTER):
         found = observe.peer_device(lab.runtime, lab.plan, node.name)
         bad += [f"{node.name}: stateful firewall rule: {r}" for r in found.conntrack_rules]
         bad += [f"{node.name}: rate limit: {r}" for r in found.rate_limits]
         if not found.conntrack_rules and not found.rate_limits:
-            evidence.append(f"{node.name}: no conntrack rule, no shaper or policer")
+            evidence.append(f"{node.name}: no conntrack rule, no nftables limit, meter or "
+                            f"quota, no shaper or policer")
     return Verdict("peer-devices", not bad,
                    f"{len(bad)} stateful firewall rule(s) or rate limit(s) on peer routers",
                    tuple(bad + evidence))
@@ -150,7 +160,15 @@ CHECKS: dict[str, Callable[..., Verdict]] = {
 
 
 def run_all(lab: Lab) -> list[Verdict]:
-    return [check(lab) for check in CHECKS.values()]
+    """Every check; a router program that stopped is named first in every failed verdict, as
+    the likely cause (its sessions, routes and limits are all gone with it)."""
+    verdicts = [check(lab) for check in CHECKS.values()]
+    stopped = observe.stopped_programs(lab.plan, lab.node_dir, lab.host)
+    if not stopped:
+        return verdicts
+    cause = tuple(f"{p.describe()}: `mapslab recover {lab.plan.lab}` restarts it"
+                  for p in stopped)
+    return [v if v.passed else replace(v, evidence=cause + v.evidence) for v in verdicts]
 
 
 def render(verdicts: list[Verdict]) -> str:

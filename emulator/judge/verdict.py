@@ -10,3 +10,5 @@ class Verdict:
     passed: bool
     summary: str
     evidence: tuple[str, ...] = ()
+    # Why it cannot be judged yet (a turn-up held before the step it needs), else "".
+    pending: str = ""

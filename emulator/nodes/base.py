@@ -46,6 +46,7 @@ class Neighbor:
     accepted: int | None = None       # prefixes accepted (after import policy)
     max_prefix: int | None = None     # the configured prefix limit on the session, if any
     families: tuple[str, ...] = ()    # ipv4 / ipv6 unicast carried, where the program says
+    exported: int | None = None       # prefixes sent to the neighbor (after export policy)
 
     @property
     def established(self) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from emulator.nodes import bird_peer
 from emulator.nodes.base import ConfigProblem, Host, Neighbor, RouterView, run_quietly
+from emulator.nodes import control
 from emulator.nodes.registry import register
 from emulator.plan.model import BgpSession, Node, Plan, Role
 
@@ -87,6 +88,7 @@ _NEIGHBOR = re.compile(r"^\s+Neighbor address:\s+(\S+)", re.M)
 _NEIGHBOR_AS = re.compile(r"^\s+Neighbor AS:\s+(\d+)", re.M)
 _BGP_STATE = re.compile(r"^\s+BGP state:\s+(\S+)", re.M)
 _ROUTES = re.compile(r"^\s+Routes:\s+(\d+) imported(?:, (\d+) filtered)?", re.M)
+_EXPORTED = re.compile(r"^\s+Routes:\s+.*?\b(\d+) exported", re.M)
 _LIMIT = re.compile(r"^\s+(?:Receive|Import) limit:\s+(\d+)", re.M)
 _CHANNEL = re.compile(r"^\s+Channel (ipv4|ipv6)", re.M)
 # BIRD's BGP states (proto/bgp/bgp.c bgp_state_names) to RFC 4271 8.2.2 names: BIRD says Down
@@ -113,6 +115,7 @@ def parse_protocols(node: str, text: str | None, software: str = "bird") -> Rout
         imported = [int(m.group(1)) + int(m.group(2) or 0) for m in _ROUTES.finditer(block)]
         accepted = [int(m.group(1)) for m in _ROUTES.finditer(block)]
         limits = [int(m.group(1)) for m in _LIMIT.finditer(block)]
+        exported = [int(m.group(1)) for m in _EXPORTED.finditer(block)]
         neighbors.append(Neighbor(
             address=address.group(1).split("%")[0],
             state=_STATES.get(state.group(1), state.group(1)) if state
@@ -121,7 +124,8 @@ def parse_protocols(node: str, text: str | None, software: str = "bird") -> Rout
             received=sum(imported) if imported else None,
             accepted=sum(accepted) if accepted else None,
             max_prefix=min(limits) if limits else None,
-            families=tuple(_CHANNEL.findall(block))))
+            families=tuple(_CHANNEL.findall(block)),
+            exported=sum(exported) if exported else None))
     return RouterView(node, software, tuple(neighbors))
 
 
@@ -161,12 +165,37 @@ def bird_routes(host: Host, node: str, d: Path) -> frozenset[str]:
     return frozenset(found)
 
 
+# A route line or its continuation (another path): "PREFIX  unicast [PROTOCOL time] ...".
+_PATH = re.compile(r"^([0-9a-f.:]+/\d+)?\s+\S+ \[(\S+) ", re.M)
+
+
+def parse_route_sources(text: str) -> dict[str, set[str]]:
+    """Prefix → the protocols (BGP sessions) it was heard on, every path, from `show route`."""
+    found: dict[str, set[str]] = {}
+    prefix = ""
+    for m in _PATH.finditer(text):
+        prefix = m.group(1) or prefix
+        if prefix:
+            found.setdefault(prefix, set()).add(m.group(2))
+    return found
+
+
+def bird_route_sources(host: Host, node: str, d: Path) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for table in ("master4", "master6"):
+        text = run_quietly(host, node, birdc(d, f"show route table {table} {BGP_TABLE}"))
+        for prefix, protocols in parse_route_sources(text or "").items():
+            found.setdefault(prefix, set()).update(protocols)
+    return found
+
+
 @register
 class Bird:
     software = "bird"
     title = "BIRD"
     roles = frozenset({Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET, Role.PEER_ROUTER})
     config_name = "bird.conf"
+    daemons = ("bird",)                    # its pid file in the node's directory
 
     def render(self, plan: Plan, node: Node, d: Path) -> str:
         return render(plan, node)
@@ -182,3 +211,12 @@ class Bird:
 
     def routes(self, host: Host, node: Node, d: Path) -> frozenset[str]:
         return bird_routes(host, node.name, d)
+
+    def control(self, d: Path, *command: str) -> list[str]:
+        """birdc on this node's control socket (one command, or its shell)."""
+        return control.bird_control(d, *command)
+
+    def originate(self, host: Host, plan: Plan, node: Node, d: Path, prefix: str,
+                  announce: bool) -> None:
+        control.bird_originate(host, node, d, prefix, announce, lambda n: render(plan, n))
+

@@ -11,6 +11,7 @@ from pathlib import Path
 from emulator.core import wait
 from emulator.core.page import MICROSOFT_ASN
 from emulator.nodes.base import ConfigProblem, Host, Neighbor, RouterView, as_int, run_quietly
+from emulator.nodes import control
 from emulator.nodes.registry import register
 from emulator.plan.model import BgpSession, Node, Plan, Role
 
@@ -137,6 +138,8 @@ def parse_neighbors(node: str, text: str | None) -> RouterView:
         data = json.loads(text) if text.strip() else {}
     except ValueError:
         data = {}
+    if not isinstance(data, dict):
+        data = {}
     found = []
     for address, info in data.items():
         if not isinstance(info, dict) or "bgpState" not in info:
@@ -154,16 +157,22 @@ def parse_neighbors(node: str, text: str | None) -> RouterView:
     return RouterView(node, "frr", tuple(found))
 
 
-def parse_summary_received(text: str | None) -> dict[str, int]:
-    """pfxRcd per neighbor address from `show bgp summary json` (both families)."""
+def parse_summary_received(text: str | None, key: str = "pfxRcd") -> dict[str, int]:
+    """pfxRcd (or pfxSnt: sent) per neighbor address from `show bgp summary json`, both
+    families; a neighbor the summary gives no such count for is left out."""
     try:
         data = json.loads(text or "{}")
     except ValueError:
         return {}
+    if not isinstance(data, dict):
+        return {}
     counts: dict[str, int] = {}
     for family in ("ipv4Unicast", "ipv6Unicast"):
-        for address, peer in (data.get(family, {}) or {}).get("peers", {}).items():
-            counts[address] = counts.get(address, 0) + int(peer.get("pfxRcd", 0) or 0)
+        section = data.get(family)
+        peers = section.get("peers") if isinstance(section, dict) else None
+        for address, peer in (peers if isinstance(peers, dict) else {}).items():
+            if isinstance(peer, dict) and peer.get(key) is not None:
+                counts[address] = counts.get(address, 0) + int(peer.get(key) or 0)
     return counts
 
 
@@ -180,6 +189,7 @@ class Frr:
     title = "FRR"
     roles = frozenset({Role.PEER_ROUTER})
     config_name = "bgpd.conf"
+    daemons = ("zebra", "bgpd")            # their pid files in the node's directory
 
     def render(self, plan: Plan, node: Node, d: Path) -> str:
         return render_bgpd(plan, node, str(d / "bgpd.log"))
@@ -203,11 +213,12 @@ class Frr:
                                                       vtysh(d, "show bgp neighbors json")))
         if not view.answered:
             return view
-        received = parse_summary_received(run_quietly(host, node.name,
-                                                      vtysh(d, "show bgp summary json")))
+        summary = run_quietly(host, node.name, vtysh(d, "show bgp summary json"))
+        received = parse_summary_received(summary)
+        sent = parse_summary_received(summary, "pfxSnt")
         return RouterView(view.node, view.software, tuple(
             Neighbor(n.address, n.state, n.remote_asn, received.get(n.address), n.accepted,
-                     n.max_prefix, n.families) for n in view.neighbors))
+                     n.max_prefix, n.families, sent.get(n.address)) for n in view.neighbors))
 
     def routes(self, host: Host, node: Node, d: Path) -> frozenset[str]:
         found: set[str] = set()
@@ -218,3 +229,12 @@ class Frr:
             except ValueError:
                 continue
         return frozenset(found)
+
+    def control(self, d: Path, *command: str) -> list[str]:
+        """vtysh with this node's sockets (one command, or its shell)."""
+        return control.frr_control(d, *command)
+
+    def originate(self, host: Host, plan: Plan, node: Node, d: Path, prefix: str,
+                  announce: bool) -> None:
+        control.frr_originate(host, node, d, prefix, announce)
+

@@ -23,6 +23,7 @@ from emulator.core.page import MICROSOFT_ASN
 from emulator.nodes import daemon, fib_sync
 from emulator.nodes.base import (ConfigProblem, Host, Neighbor, RouterView, as_int, far_end,
                                  near_end, run_quietly)
+from emulator.nodes import control
 from emulator.nodes.registry import register
 from emulator.plan.model import Node, Plan, Role
 
@@ -319,6 +320,7 @@ class GoBgp:
     title = "GoBGP"
     roles = frozenset({Role.PEER_ROUTER})
     config_name = "gobgpd.toml"
+    daemons = (PID_NAME, "fib_sync")       # their pid files (emulator.nodes.liveness)
 
     def render(self, plan: Plan, node: Node, d: Path) -> str:
         return render(plan, node)
@@ -338,3 +340,12 @@ class GoBgp:
             found |= parse_routes(run_quietly(host, node.name,
                                               gobgp(d, "global", "rib", "-a", family)))
         return frozenset(found)
+
+    def control(self, d: Path, *command: str) -> list[str]:
+        """gobgp on this node's API socket (`neighbor` when no command is given)."""
+        return control.gobgp_control(d, *command)
+
+    def originate(self, host: Host, plan: Plan, node: Node, d: Path, prefix: str,
+                  announce: bool) -> None:
+        control.gobgp_originate(host, node, d, prefix, announce)
+

@@ -22,6 +22,7 @@ from emulator.core.page import MICROSOFT_ASN
 from emulator.nodes import daemon, fib_sync
 from emulator.nodes.base import (ConfigProblem, Host, Neighbor, RouterView, as_int, far_end,
                                  near_end, run_quietly)
+from emulator.nodes import control
 from emulator.nodes.registry import register
 from emulator.plan.model import BgpSession, Node, Plan, Role
 
@@ -209,7 +210,8 @@ def parse_neighbors(node: str, text: str | None, rib_text: str | None = None) ->
         session = peer.get("session") or {}
         caps = ((session.get("capabilities") or config.get("capabilities") or {})
                 .get("multiprotocol") or [])
-        received = ((peer.get("stats") or {}).get("prefixes") or {}).get("received")
+        prefixes = (peer.get("stats") or {}).get("prefixes") or {}
+        received = prefixes.get("received")
         state = str(peer.get("state", ""))
         found.append(Neighbor(
             address=address, state=_STATES.get(state, state),
@@ -217,7 +219,8 @@ def parse_neighbors(node: str, text: str | None, rib_text: str | None = None) ->
             received=as_int(received),
             accepted=accepted.get(address, 0) if rib_text is not None else None,
             max_prefix=as_int(config.get("max_prefix")) or None,
-            families=tuple(_FAMILIES.get(c, c) for c in caps)))
+            families=tuple(_FAMILIES.get(c, c) for c in caps),
+            exported=as_int(prefixes.get("sent"))))
     return RouterView(node, "openbgpd", tuple(found))
 
 
@@ -246,6 +249,7 @@ class OpenBgpd:
     title = "OpenBGPD"
     roles = frozenset({Role.PEER_ROUTER})
     config_name = "bgpd.conf"
+    daemons = (PID_NAME, "fib_sync")       # their pid files (emulator.nodes.liveness)
 
     def render(self, plan: Plan, node: Node, d: Path) -> str:
         return render(plan, node)
@@ -266,3 +270,12 @@ class OpenBgpd:
 
     def routes(self, host: Host, node: Node, d: Path) -> frozenset[str]:
         return parse_routes(run_quietly(host, node.name, bgpctl(control_socket(d), "show", "rib")))
+
+    def control(self, d: Path, *command: str) -> list[str]:
+        """bgpctl on this node's control socket (`show` when no command is given)."""
+        return control.openbgpd_control(control_socket(d), *command)
+
+    def originate(self, host: Host, plan: Plan, node: Node, d: Path, prefix: str,
+                  announce: bool) -> None:
+        control.openbgpd_originate(host, node, control_socket(d), prefix, announce)
+

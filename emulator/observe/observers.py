@@ -8,13 +8,18 @@ import json
 import re
 import subprocess
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from emulator.nodes import bird, registry
+from emulator.nodes import bird, liveness, registry
 from emulator.nodes.base import Host, RouterView, far_end, run_quietly
 from emulator.runtime.lag.state import LagState
 from emulator.plan.model import Plan, Role
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class SessionState:
     prefixes_received: int
     interconnect: bool
     observed_at: float
+    prefixes_sent: int | None = None    # where the program tells it (BIRD, FRR)
 
     @property
     def established(self) -> bool:
@@ -110,10 +116,15 @@ def node_sessions(plan: Plan, node: str, d: Path, host: Host = LOCAL,
     view = view if view is not None else router_view(plan, node, d, host)
     now = time.time()
     states = []
+    # A program that says nothing may have stopped: then each session says which one did.
+    gone = liveness.stopped(host, plan, node, d) if not view.neighbors else []
     for session in plan.sessions_of(node):
         address, peer_node, _ = far_end(session, node)
         neighbor = view.neighbor(address)
-        if not view.answered:
+        if gone:
+            # Its pid file names no live process.
+            state = "+".join(dict.fromkeys(p.name for p in gone)) + " stopped"
+        elif not view.answered:
             state = "NotAnswering"      # the program did not answer within OBSERVE_TIMEOUT
         elif neighbor is None:
             state = "Idle" if view.neighbors else "Unknown"
@@ -122,8 +133,15 @@ def node_sessions(plan: Plan, node: str, d: Path, host: Host = LOCAL,
         count = 0 if neighbor is None else (neighbor.received if neighbor.received is not None
                                             else neighbor.accepted or 0)
         states.append(SessionState(session.name, session.family, node, peer_node, address,
-                                   state, int(count or 0), session.interconnect, now))
+                                   state, int(count or 0), session.interconnect, now,
+                                   None if neighbor is None else neighbor.exported))
     return states
+
+
+def stopped_programs(plan: Plan, node_dir, host: Host = LOCAL) -> list[liveness.Program]:
+    """Every router program of the lab that was started and is gone (killed, crashed)."""
+    return [p for node in plan.nodes
+            for p in liveness.stopped(host, plan, node.name, node_dir(node.name))]
 
 
 def edge_routes(plan: Plan, node_dir, host: Host = LOCAL) -> list[EdgeRoutes]:
@@ -141,13 +159,24 @@ def edge_routes(plan: Plan, node_dir, host: Host = LOCAL) -> list[EdgeRoutes]:
     return found
 
 
+# Reads of different routers wait on different daemons: run them side by side, in plan order.
+READERS = 8
+
+
+def each_node(names: list[str], read: Callable[[str], T]) -> list[T]:
+    """`read(node)` for every node, several at a time; results in the order of `names`."""
+    if len(names) < 2:
+        return [read(n) for n in names]
+    with ThreadPoolExecutor(max_workers=min(READERS, len(names))) as pool:
+        return list(pool.map(read, names))
+
+
 def all_sessions(plan: Plan, node_dir, host: Host = LOCAL) -> list[SessionState]:
     """Sessions as the peer side sees them (peer routers, members, the internet node)."""
-    states: list[SessionState] = []
-    for node in plan.nodes:
-        if node.role in (Role.PEER_ROUTER, Role.MEMBER, Role.INTERNET):
-            states += node_sessions(plan, node.name, node_dir(node.name), host)
-    return states
+    names = [n.name for n in plan.nodes
+             if n.role in (Role.PEER_ROUTER, Role.MEMBER, Role.INTERNET)]
+    per_node = each_node(names, lambda n: node_sessions(plan, n, node_dir(n), host))
+    return [state for states in per_node for state in states]
 
 
 def node_routes(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> frozenset[str]:
@@ -159,6 +188,27 @@ def node_routes(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> frozenset
 def bird_prefixes(d: Path, host: Host = LOCAL, node: str = "") -> set[str]:
     """The prefixes in a BIRD speaker's tables (both families)."""
     return set(bird.bird_routes(host, node, d))
+
+
+def members_missing(plan: Plan, node_dir, host: Host = LOCAL) -> dict[str, set[str]]:
+    """Per member, the routes its route server holds and it does not (its own aside): what the
+    route server has still to pass on (RFC 7947 2: a member hears the RS's routes)."""
+    servers = plan.nodes_with(Role.ROUTE_SERVER)
+    if not servers:
+        return {}
+    offered = node_routes(plan, servers[0].name, node_dir(servers[0].name), host)
+    members = plan.nodes_with(Role.MEMBER)
+    held = each_node([m.name for m in members],
+                     lambda n: node_routes(plan, n, node_dir(n), host))
+    return {m.name: set(offered - set(m.announces) - routes) for m, routes in zip(members, held)}
+
+
+def internet_sources(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> dict[str, set[str]]:
+    """What the internet node (BIRD) holds: prefix → the edge routers it heard it from."""
+    names = {bird.protocol_name(far_end(s, node)[1], s.family): far_end(s, node)[1]
+             for s in plan.sessions_of(node)}
+    return {prefix: {names.get(p, p) for p in protocols}
+            for prefix, protocols in bird.bird_route_sources(host, node, d).items()}
 
 
 def microsoft_prefix_count(plan: Plan, node: str, d: Path, host: Host = LOCAL) -> dict[str, int]:
@@ -196,20 +246,48 @@ class PeerDevice:
 
     node: str
     conntrack_rules: tuple[str, ...]     # nftables rules matching on connection state
-    rate_limits: tuple[str, ...]         # shapers and policers on interconnect interfaces
+    rate_limits: tuple[str, ...]         # nftables limits, meters, quotas; tc shapers and
+                                         # policers on interconnect interfaces
 
 
-_CT_RULE = re.compile(r"^\s*(.*\bct (state|status|mark|helper)\b.*)$", re.M)
+_CT_RULE = re.compile(r"^\s*(.*\bct (state|status|mark|helper|count)\b.*)$", re.M)
+# nftables statements that limit what passes (nft(8) LIMIT STATEMENT, QUOTA STATEMENT, and
+# meters: per-key limits kept in a dynamic set), and references to named limit/quota objects.
+_NFT_LIMIT = re.compile(r"\b(limit (rate|name)|quota (over|until|name|\d)|meter \S+)")
 # Queueing disciplines and actions that shape or police (tc-tbf(8), tc-htb(8), tc-police(8)).
 _LIMITERS = re.compile(r"\b(tbf|htb|cbq|hfsc|police|cake)\b")
 
 
+def parse_ruleset(ruleset: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(rules that track connections, rules that limit rate or volume) of `nft list ruleset`,
+    each as `RULE (table FAMILY NAME, chain NAME)`; object definitions alone limit nothing."""
+    conntrack: list[str] = []
+    limits: list[str] = []
+    table = chain = ""
+    for line in ruleset.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] == "table":
+            table, chain = " ".join(words[1:3]), ""
+        elif len(words) >= 2 and words[0] == "chain":
+            chain = words[1]
+        elif chain and words and words[0] not in ("type", "}"):
+            rule = " ".join(words)
+            where = f"{rule} (table {table}, chain {chain})"
+            if _CT_RULE.match(line):
+                conntrack.append(where)
+            if _NFT_LIMIT.search(rule):
+                limits.append(where)
+        if words == ["}"] and chain:
+            chain = ""
+    return tuple(conntrack), tuple(limits)
+
+
 def peer_device(runtime, plan: Plan, node: str) -> PeerDevice:
     ruleset = runtime.run(node, ["nft", "list", "ruleset"], check=False).stdout
-    conntrack = tuple(m.group(1).strip() for m in _CT_RULE.finditer(ruleset))
+    conntrack, nft_limits = parse_ruleset(ruleset)
     interfaces = [lag.ifname for lag in plan.lags_of(node)]
     interfaces += [m.a_ifname for lag in plan.lags_of(node) for m in lag.members]
-    limits = []
+    limits = [f"nftables: {rule}" for rule in nft_limits]
     for ifname in interfaces:
         for what in (["qdisc", "show", "dev", ifname], ["filter", "show", "dev", ifname, "ingress"],
                      ["filter", "show", "dev", ifname, "egress"]):

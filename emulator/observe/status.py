@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from emulator.nodes import liveness
 from emulator.nodes.base import Host
 from emulator.observe import observers as observe
 from emulator.plan.model import Plan, Role
@@ -30,6 +31,7 @@ class Status:
     sessions: list[observe.SessionState]
     microsoft_prefixes: dict[str, dict[str, int]]     # peer router → family → count
     edges: list[observe.EdgeRoutes]
+    stopped: list[liveness.Program] = field(default_factory=list)   # programs that died
 
 
 def status(lab: LabView) -> Status:
@@ -39,7 +41,8 @@ def status(lab: LabView) -> Status:
         observe.all_sessions(plan, lab.node_dir, lab.host),
         {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name), lab.host)
          for n in plan.nodes_with(Role.PEER_ROUTER)},
-        observe.edge_routes(plan, lab.node_dir, lab.host))
+        observe.edge_routes(plan, lab.node_dir, lab.host),
+        observe.stopped_programs(plan, lab.node_dir, lab.host))
 
 
 def _members(state) -> str:
@@ -54,11 +57,17 @@ def status_table(s: Status) -> str:
         out.append(f"  {lag.lag:<12} {a.node + ' ' + a.ifname + (' UP' if a.up else ' DOWN'):<22} "
                    f"{b.node + ' ' + b.ifname + (' UP' if b.up else ' DOWN'):<22} "
                    f"{a.members_up}/{len(a.members)} ({_members(a)})")
-    out += ["", "BGP sessions (seen from the peer side)"]
-    out.append(f"  {'session':<24} {'node':<10} {'peer':<10} {'address':<20} {'state':<12} pfx")
+    if s.stopped:
+        out += ["", f"Router programs not running (`mapslab recover {s.lab}` restarts them)"]
+        out += [f"  {p.describe()}" for p in s.stopped]
+    out += ["", "BGP sessions (seen from the peer side; prefixes received / sent, - where the "
+                "program does not say)"]
+    out.append(f"  {'session':<24} {'node':<10} {'peer':<10} {'address':<20} {'state':<12} "
+               f"{'rcvd':>5} {'sent':>5}")
     for ses in s.sessions:
+        sent = "-" if ses.prefixes_sent is None else ses.prefixes_sent
         out.append(f"  {ses.session:<24} {ses.node:<10} {ses.peer_node:<10} {ses.peer_address:<20} "
-                   f"{ses.state:<12} {ses.prefixes_received}")
+                   f"{ses.state:<12} {ses.prefixes_received:>5} {sent:>5}")
     out += ["", "Microsoft prefixes at the peer routers"]
     for router, counts in s.microsoft_prefixes.items():
         out.append(f"  {router:<10} ipv4 {counts.get('ipv4', 0)}  ipv6 {counts.get('ipv6', 0)}")
@@ -84,4 +93,5 @@ def status_json(s: Status) -> dict:
         "sessions": [asdict(x) for x in s.sessions],
         "microsoft_prefixes": s.microsoft_prefixes,
         "edges": [asdict(e) for e in s.edges],
+        "stopped_programs": [{**asdict(p), "pid_file": str(p.pid_file)} for p in s.stopped],
     }

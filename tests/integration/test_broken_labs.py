@@ -62,3 +62,162 @@ def test_bgp_configured_before_the_lag_is_reported(tmp_path):
         running.close()
         lab_module.down(name)
     assert lab_module.leftovers(name) == []
+
+
+# ---- checks that hold on a good lab, each shown failing on a lab broken for it ----
+
+@pytest.fixture(scope="module")
+def breakable(tmp_path_factory):
+    """The default lab, broken and mended by the tests below one at a time."""
+    from tests.integration.conftest import lab_named
+    name = "itbreak"
+    with lab_named(name, topology_copy(tmp_path_factory.mktemp("topo"), name)) as running:
+        yield running
+
+
+def _until(check, lab, failing: bool):
+    """The check's verdict once it fails (or passes again), within the prefixes budget."""
+    return wait.until("prefixes", lambda: check(lab),
+                      lambda v: "" if v.passed is not failing else f"{v.check}: {v.summary}")
+
+
+def _mended(lab) -> None:
+    """Every route back where it was (a reset session re-sends its routes)."""
+    for check in (checks.microsoft_prefixes, checks.peer_prefixes, checks.no_readvertisement):
+        _until(check, lab, failing=False)
+
+
+def _vtysh(lab, node: str, *commands: str) -> None:
+    d = lab.node_dir(node)
+    argv = ["vtysh", "--vty_socket", str(d)]
+    for command in commands:
+        argv += ["-c", command]
+    lab.runtime.run(node, argv)
+
+
+def _route_map(lab, neighbor: str, direction: str, old: str | None, new: str | None) -> None:
+    """Swap a route-map on sea-pr1's IPv4 neighbor and reset the session (ExaBGP has no route
+    refresh: a hard reset is how a new inbound policy takes effect)."""
+    lines = ["configure terminal", "route-map DENY-ALL deny 10", "router bgp 64500",
+             "address-family ipv4 unicast"]
+    if old:
+        lines.append(f"no neighbor {neighbor} route-map {old} {direction}")
+    if new:
+        lines.append(f"neighbor {neighbor} route-map {new} {direction}")
+    _vtysh(lab, "sea-pr1", *lines, "end", f"clear bgp {neighbor}")
+
+
+def test_an_edge_leaking_the_peers_prefixes_fails_no_readvertisement(breakable):
+    from emulator.judge import scenarios
+    assert checks.no_readvertisement(breakable).passed
+    scenarios.inject(breakable, "edge-leak", "sea-ms1")
+    try:
+        verdict = _until(checks.no_readvertisement, breakable, failing=True)
+        assert "leaked: 192.0.2.0/24 (from sea-ms1)" in verdict.evidence, verdict
+        assert "leaked: 2001:db8:200::/48 (from sea-ms1)" in verdict.evidence, verdict
+    finally:
+        scenarios.recover(breakable)
+    assert checks.no_readvertisement(breakable).passed
+    _mended(breakable)
+
+
+def test_a_peer_router_refusing_microsofts_routes_fails_microsoft_prefixes(breakable):
+    assert checks.microsoft_prefixes(breakable).passed
+    _route_map(breakable, "198.18.0.1", "in", None, "DENY-ALL")
+    try:
+        verdict = _until(checks.microsoft_prefixes, breakable, failing=True)
+        assert ("sea-pr1 session sea-1-a-v4 from sea-ms1 198.18.0.1: Established, 0/280 "
+                "received") in verdict.evidence, verdict
+    finally:
+        _route_map(breakable, "198.18.0.1", "in", "DENY-ALL", None)
+    _mended(breakable)
+
+
+def test_a_peer_router_announcing_nothing_on_a_link_fails_peer_prefixes(breakable):
+    assert checks.peer_prefixes(breakable).passed
+    _route_map(breakable, "198.18.0.1", "out", "TO-MICROSOFT", "DENY-ALL")
+    try:
+        verdict = _until(checks.peer_prefixes, breakable, failing=True)
+        assert ("sea-ms1 (sea-1-a): 3/6, missing ['192.0.2.0/24', '198.51.100.0/24', "
+                "'203.0.113.0/24']") in verdict.evidence, verdict
+    finally:
+        _route_map(breakable, "198.18.0.1", "out", "DENY-ALL", "TO-MICROSOFT")
+    _mended(breakable)
+
+
+def test_a_killed_daemon_is_named_by_status_and_check_and_recover_restarts_it(breakable):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    from emulator.observe import status
+    mapslab = str(Path(sys.executable).with_name("mapslab"))
+    for pid_file in (breakable.node_dir("sea-pr1") / "bgpd.pid",
+                     breakable.node_dir("sea-ms2") / "lag1" / "exabgp.pid"):
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+    seen = status.status_table(status.status(breakable))
+    assert "sea-pr1: bgpd not running" in seen and "sea-ms2: exabgp (sea-1-b) not running" in seen
+    assert "sea-1-a-v4               sea-pr1    sea-ms1    198.18.0.1           bgpd stopped" in seen
+    mesh = checks.run_all(breakable)[1]
+    assert mesh.check == "mesh-formed" and not mesh.passed
+    assert mesh.evidence[0].startswith("sea-pr1: bgpd not running"), mesh
+    assert "sea-1-a-v4 sea-pr1 → sea-ms1 198.18.0.1: bgpd stopped" in mesh.evidence
+    done = subprocess.run([mapslab, "recover", breakable.plan.lab], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "restarted sea-pr1's bgpd" in done.stdout and "restarted sea-ms2's exabgp" in done.stdout
+    assert [v.check for v in checks.run_all(breakable) if not v.passed] == []
+
+
+def test_the_topologys_firewall_and_rate_limit_flags_configure_the_router(tmp_path):
+    """`stateful-firewall: true` and `rate-limit: true`: refused by validation, built anyway with
+    --skip-validation, and then really on the routers, where peer-devices finds them."""
+    from emulator.core.errors import ValidationFailed
+    from tests.integration.conftest import lab_named
+    name = "itflags"
+    lab_module.down(name)
+    path = topology_copy(tmp_path, name)
+    _with(path, "    max-prefix: 500\n", "    max-prefix: 500\n    stateful-firewall: true\n")
+    text = path.read_text()
+    second = text.index("software: frr", text.index("stateful-firewall"))
+    path.write_text(text[:second] + "rate-limit: true\n    " + text[second:])
+    with pytest.raises(ValidationFailed):
+        lab_module.up(path)
+    assert lab_module.leftovers(name) == []
+    with lab_named(name, path, validate_rules=False) as running:
+        verdict = checks.peer_devices(running)
+        assert not verdict.passed, verdict
+        assert ("sea-pr1: stateful firewall rule: ct state established,related accept "
+                "(table inet mapslab_peer, chain input)") in verdict.evidence, verdict
+        assert any(e.startswith('sea-pr2: rate limit: nftables: oifname "lag1" limit rate over')
+                   for e in verdict.evidence), verdict
+        assert not any(e.startswith("sea-pr1: rate limit") or
+                       e.startswith("sea-pr2: stateful") for e in verdict.evidence), verdict
+        assert checks.mesh_formed(running).passed       # the rules let the lab converge
+
+
+def test_members_sessions_carry_their_routes_once_the_lab_is_up(tmp_path):
+    """Right after `up` every member's session with the route server carries what the route
+    server has for it (Microsoft's prefixes and the others'), and what it sends (its own)."""
+    import re
+    from tests.conftest import ROOT
+    from tests.integration.conftest import lab_named
+    from emulator.observe import status
+    name = "itcounts"
+    source = ROOT / "topologies" / "seattle-arouteserver.yaml"
+    text = re.sub(r"^lab: .*$", f"lab: {name}", source.read_text(), count=1, flags=re.M)
+    text = re.sub(r"config: (\S+)", lambda m: f"config: {(source.parent / m.group(1)).resolve()}",
+                  text)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    with lab_named(name, path) as running:
+        plan = running.plan
+        rows = {s.session: s for s in status.status(running).sessions if s.node == "fabrikam"}
+    own = set(plan.node("fabrikam").announces)
+    for family, session in (("ipv4", "fabrikam-rs-v4"), ("ipv6", "fabrikam-rs-v6")):
+        v6 = family == "ipv6"
+        others = {p for p in plan.exchange_prefixes() if (":" in p) == v6} - own
+        microsoft = [p for p in plan.microsoft_prefixes if (":" in p) == v6]
+        assert rows[session].prefixes_received == len(microsoft) + len(others), rows[session]
+        assert rows[session].prefixes_sent == 1, rows[session]

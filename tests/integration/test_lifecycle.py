@@ -14,9 +14,11 @@ from emulator.lab import lifecycle as lab_module
 from emulator.core import wait
 from emulator.core.errors import WaitTimeout
 from tests.integration.conftest import topology_copy
+from tests.integration.progress import lines_until
 
 pytestmark = pytest.mark.integration
 MAPSLAB = str(Path(sys.executable).with_name("mapslab"))
+UP_BUDGET = 120.0          # one `mapslab up` of the one-location lab, with room for a busy host
 
 
 def host_links() -> set[str]:
@@ -32,16 +34,15 @@ def test_sigkill_mid_up_then_down_leaves_nothing(tmp_path, kill_after):
     before = host_links()
     path = topology_copy(tmp_path, name)
     proc = subprocess.Popen([MAPSLAB, "up", str(path)], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    seen = []
+                            start_new_session=True, stdin=subprocess.DEVNULL)
     try:
-        for line in proc.stdout:
-            seen.append(line)
-            if kill_after in line:
-                break
+        # The budget holds even if `up` prints nothing (a reader thread, not a per-line check).
+        seen = lines_until(proc, lambda lines: any(kill_after in line for line in lines),
+                           UP_BUDGET)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+        proc.stdout.close()
     assert any(kill_after in line for line in seen), seen
     assert lab_module.leftovers(name), "the killed controller should have left a lab to remove"
     down = subprocess.run([MAPSLAB, "down", name], capture_output=True, text=True, timeout=60)

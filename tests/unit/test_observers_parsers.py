@@ -132,3 +132,21 @@ def test_the_recorded_plan_is_the_lab_that_was_recorded(tmp_path, monkeypatch):
     lab = recorded_lab("steady", tmp_path, monkeypatch)
     assert recorded_plan(lab.dir).lab == "h7rec"
     assert [lag.name for lag in lab.plan.lags] == ["sea-1-a", "sea-1-b"]
+
+
+def test_each_node_keeps_plan_order_and_raises_what_a_read_raised():
+    import threading
+    from emulator.observe.observers import each_node
+    seen: set[str] = set()
+
+    def read(name: str) -> str:
+        seen.add(threading.current_thread().name)
+        return name.upper()
+    names = [f"n{i}" for i in range(20)]
+    assert each_node(names, read) == [n.upper() for n in names]
+    assert each_node([], read) == []
+
+    def broken(name: str) -> str:
+        raise ValueError(name)
+    with pytest.raises(ValueError):
+        each_node(names, broken)

@@ -1,0 +1,62 @@
+"""Restart the router programs of a running lab that died (killed, crashed), the way `up`
+started them, and wait until each runs again.
+
+A node whose program stopped is restarted whole: its programs that still run are stopped
+first (FRR's zebra without its bgpd, OpenBGPD's FIB loop without bgpd), so that the node kind's
+own start-up finds the state it expects. A Microsoft edge's ExaBGP for one link is started again
+through the edge automation (which waits for the LAG before it configures BGP); the one towards
+the internet directly.
+"""
+from __future__ import annotations
+
+import os
+import signal
+
+from emulator.core import wait
+from emulator.nodes import daemon, exabgp, liveness, registry
+from emulator.observe import observers as observe
+from emulator.plan.model import Role
+from emulator.lab.lifecycle import Lab, edge_automation
+
+
+def _stop(programs: list[liveness.Program]) -> None:
+    """SIGKILL what still runs of a node (pids from the lab's own pid files), and wait."""
+    running = [p for p in programs if p.running and p.pid]
+    for program in running:
+        try:
+            os.kill(program.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    wait.until("process_exit", lambda: [p for p in running if daemon.alive(p.pid)],
+               lambda left: "\n".join(f"{p.node}: {p.name} (pid {p.pid}) still running"
+                                      for p in left))
+
+
+def _restart_edge(lab: Lab, node: str, stopped: list[liveness.Program]) -> None:
+    spec = lab.plan.node(node)
+    for program in stopped:
+        if program.what == "internet":
+            exabgp.start_internet(lab.runtime, lab.plan, spec, program.pid_file.parent)
+            continue
+        lag = next(l for l in lab.plan.lags_of(node) if l.name == program.what)
+        edge_automation(lab, lag)
+
+
+def restart_stopped(lab: Lab) -> list[liveness.Program]:
+    """Start again every router program that was started and is gone; wait (the daemon_socket
+    budget) until none is missing. Returns what was restarted."""
+    plan = lab.plan
+    stopped = observe.stopped_programs(plan, lab.node_dir, lab.host)
+    for node in dict.fromkeys(p.node for p in stopped):
+        spec = plan.node(node)
+        mine = [p for p in stopped if p.node == node]
+        if spec.role is Role.EDGE:
+            _restart_edge(lab, node, mine)
+            continue
+        d = lab.node_dir(node)
+        _stop(liveness.programs(lab.host, plan, node, d))
+        registry.kind_of(spec).start(lab.runtime, plan, spec, d)
+    if stopped:
+        wait.until("daemon_socket", lambda: observe.stopped_programs(plan, lab.node_dir, lab.host),
+                   lambda still: "\n".join(f"{p.describe()} after its restart" for p in still))
+    return stopped

@@ -1,0 +1,138 @@
+"""A router program that died is named (status, check) and restarted (recover), without root:
+pid files in a temporary lab directory, this test's own pid standing for a live program."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulator.core.labdir import LabDir
+from emulator.judge import checks
+from emulator.judge.verdict import Verdict
+from emulator.nodes import liveness
+from emulator.observe import observers as observe
+from emulator.observe import status
+from emulator.plan.model import Plan
+from emulator.plan.resolve import resolve
+from emulator.topology.loader import load
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAN = resolve(load(ROOT / "topologies" / "seattle.yaml"))
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+class SilentHost(observe.LocalHost):
+    """This machine's files, and router programs that answer nothing (their control socket is
+    gone with them)."""
+
+    def run(self, node, argv, check=True, timeout=30.0):
+        return subprocess.CompletedProcess(list(argv), 1, "", "no socket")
+
+
+@dataclass
+class PidLab:
+    plan: Plan
+    dir: LabDir
+    host: object = field(default_factory=SilentHost)
+    runtime: object = None
+
+    def node_dir(self, node: str) -> Path:
+        d = self.dir.node(node)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+
+def _lab(tmp_path) -> PidLab:
+    labdir = LabDir("unit", root=tmp_path)
+    labdir.path.mkdir(parents=True)
+    return PidLab(PLAN, labdir)
+
+
+def test_a_pid_file_naming_no_process_is_a_stopped_program(tmp_path):
+    lab = _lab(tmp_path)
+    d = lab.node_dir("sea-pr1")
+    (d / "zebra.pid").write_text(f"{os.getpid()}\n")
+    (d / "bgpd.pid").write_text(f"{dead_pid()}\n")
+    found = liveness.programs(lab.host, PLAN, "sea-pr1", d)
+    assert [(p.name, p.running) for p in found] == [("zebra", True), ("bgpd", False)]
+    assert [p.name for p in observe.stopped_programs(PLAN, lab.node_dir, lab.host)] == ["bgpd"]
+    # No pid file yet (not started) is no finding.
+    assert liveness.programs(lab.host, PLAN, "sea-pr2", lab.node_dir("sea-pr2")) == []
+
+
+def test_an_edge_runs_one_exabgp_per_link_and_one_towards_the_internet(tmp_path):
+    lab = _lab(tmp_path)
+    d = lab.node_dir("sea-ms1")
+    found = liveness.pid_files(PLAN, "sea-ms1", d)
+    assert [(name, path.relative_to(d).as_posix(), what) for name, path, what in found] == [
+        ("exabgp", "lag0/exabgp.pid", "sea-1-a"), ("exabgp", "internet/exabgp.pid", "internet")]
+
+
+def test_sessions_of_a_router_whose_bgpd_died_say_so_not_unknown(tmp_path):
+    lab = _lab(tmp_path)
+    d = lab.node_dir("sea-pr1")
+    (d / "zebra.pid").write_text(f"{os.getpid()}\n")
+    (d / "bgpd.pid").write_text(f"{dead_pid()}\n")
+    states = observe.node_sessions(PLAN, "sea-pr1", d, lab.host)
+    assert {s.state for s in states} == {"bgpd stopped"}
+    # A router whose programs run but say nothing is still "Unknown", as before.
+    (d / "bgpd.pid").write_text(f"{os.getpid()}\n")
+    assert {s.state for s in observe.node_sessions(PLAN, "sea-pr1", d, lab.host)} == {"Unknown"}
+
+
+def test_status_names_the_stopped_program(tmp_path):
+    lab = _lab(tmp_path)
+    (lab.node_dir("fabrikam") / "bird.pid").write_text(f"{dead_pid()}\n")
+    stopped = observe.stopped_programs(PLAN, lab.node_dir, lab.host)
+    table = status.status_table(status.Status("unit", "openvswitch", [], [], {}, [], stopped))
+    assert "Router programs not running (`mapslab recover unit` restarts them)" in table
+    assert f"  fabrikam: bird not running (pid {stopped[0].pid} in bird.pid)" in table
+    assert status.status_json(status.Status("unit", "openvswitch", [], [], {}, [], stopped))[
+        "stopped_programs"][0]["name"] == "bird"
+
+
+def test_check_names_the_stopped_program_in_every_failed_verdict(tmp_path, monkeypatch):
+    lab = _lab(tmp_path)
+    monkeypatch.setattr(checks, "CHECKS", {
+        "good": lambda lab: Verdict("good", True, "fine", ("ok",)),
+        "bad": lambda lab: Verdict("bad", False, "broken", ("a session is down",))})
+    assert [v.evidence for v in checks.run_all(lab)] == [("ok",), ("a session is down",)]
+    (lab.node_dir("sea-pr2") / "bgpd.pid").write_text(f"{dead_pid()}\n")
+    good, bad = checks.run_all(lab)
+    assert good.evidence == ("ok",)
+    assert bad.evidence[0].startswith("sea-pr2: bgpd not running (pid ")
+    assert bad.evidence[0].endswith("`mapslab recover seattle` restarts it")
+    assert bad.evidence[1:] == ("a session is down",)
+
+
+@dataclass
+class RestartingRuntime:
+    """Runs nothing; a started BIRD is this process (its pid written where bird -P says)."""
+
+    runs: list = field(default_factory=list)
+
+    def run(self, node, argv, check=True, timeout=30.0):
+        self.runs.append((node, list(argv)))
+        if argv[0] == "bird":
+            Path(argv[argv.index("-P") + 1]).write_text(f"{os.getpid()}\n")
+        return subprocess.CompletedProcess(list(argv), 0, "", "")
+
+
+def test_recover_restarts_a_program_that_died_and_waits_until_it_runs(tmp_path):
+    from emulator.lab import revive
+    lab = _lab(tmp_path)
+    lab.runtime = RestartingRuntime()
+    (lab.node_dir("fabrikam") / "bird.pid").write_text(f"{dead_pid()}\n")
+    restarted = revive.restart_stopped(lab)
+    assert [(p.node, p.name) for p in restarted] == [("fabrikam", "bird")]
+    assert [(node, argv[0]) for node, argv in lab.runtime.runs] == [("fabrikam", "bird")]
+    assert observe.stopped_programs(PLAN, lab.node_dir, lab.host) == []
+    assert revive.restart_stopped(lab) == [] and len(lab.runtime.runs) == 1
