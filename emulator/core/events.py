@@ -40,6 +40,11 @@ class EventKind(StrEnum):
     # fault scenarios
     FAULT = "fault"
     RECOVER = "recover"
+    # rehearsal: the lab's own automation held at a step of the turn-up, and moved on
+    TURNUP_HELD = "turnup-held"
+    TURNUP_CONTINUED = "turnup-continued"
+    # a running lab changed in place (mapslab announce/withdraw/set)
+    LAB_CHANGED = "lab-changed"
 
 
 _RESERVED = frozenset({"time", "kind"})

@@ -17,12 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator.observe import observers as observe
-from emulator.core import wait
+from emulator.core import hold as holds
+from emulator.core.hold import Step
+from emulator.lab import automation
+# The edge automation and the waits live with the turn-up's steps; importers find them here too.
+from emulator.lab.automation import edge_automation, expected_edge_prefixes  # noqa: F401
+from emulator.lab.automation import wait_prefixes  # noqa: F401
 from emulator.portal import turnup as portal
-from emulator.nodes import config as node_config
-from emulator.nodes import exabgp, preflight, registry
+from emulator.nodes import exabgp, preflight
 from emulator.nodes.base import Host
-from emulator.core.errors import LabStateError, RuntimeUnavailable, ValidationFailed, WaitTimeout
+from emulator.core.errors import (LabStateError, RuntimeUnavailable, UsageError,
+                                  ValidationFailed)
 from emulator.runtime.lag import select
 from emulator.runtime.lag.state import LagDriver
 from emulator.runtime.lag.bond import BondLagDriver
@@ -33,7 +38,7 @@ from emulator.core.events import EventKind
 from emulator.core.labdir import LabDir, LabState
 from emulator.topology.loader import load, load_with_lines
 from emulator.topology.validate import render_text, validate
-from emulator.plan.model import Node, Plan, Role
+from emulator.plan.model import Plan, Role
 from emulator.plan.resolve import recorded_plan, resolve
 from emulator.runtime.netns import (NetnsRuntime, destroy_namespaces, lab_namespaces, namespace,
                                     namespace_pids)
@@ -107,15 +112,19 @@ def attached(name: str) -> Iterator[Lab]:
 
 
 def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules: bool = True,
-       turnup: str = "auto") -> Lab:
+       turnup: str = "auto", pause_at: Step | None = None) -> Lab:
     """Build the lab; on any failure remove everything it created, then re-raise.
 
     validate_rules=False builds a topology that breaks the page's rules, to rehearse what such
     a turn-up looks like (the checks then say what is wrong). turnup="auto" registers the
-    topology's ASNs and activates its declared prefixes once a connection is Active;
+    topology's ASNs and activates its declared prefixes once every connection is Active;
     "manual" leaves that to `mapslab asn register` and `mapslab prefix activate`.
+    pause_at stops the lab's own automation once that step of the turn-up is reached
+    (`resume` takes the next ones).
     """
     started = time.monotonic()
+    if pause_at is not None:
+        pause_at = holds.parse_step(pause_at, turnup)   # manual: the user's steps are not held
 
     def step(text: str) -> None:
         progress(f"[{time.monotonic() - started:6.2f}s] {text}")
@@ -149,20 +158,21 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
     try:
         # The portal's peering exists (and nothing is registered) before any edge starts.
         portal.create(labdir, topo, validate_rules=validate_rules)
-        lab = _build(plan, labdir, state, runtime, step)
+        hold = holds.held(turnup, pause_at)
+        run = automation.Run(None, topo, hold, step)          # type: ignore[arg-type]
+        lab = _build(plan, labdir, state, runtime, step, run)
         start_monitor(lab)
-        # A lab that did not converge (users' own configurations) was waited for already.
-        result = portal.turn_up(labdir, plan, topo, turnup,
-                                seconds=0.0 if lab.degraded else None)
-        lab.degraded += list(result.problems)
-        step(result.summary())
+        reached = automation.advance(run, Step.PORTS_CONFIGURED)
+        _hold(labdir, turnup, pause_at, reached)
     except BaseException:
         step("failed: removing everything this lab created")
         runtime.close()
         down(plan.lab)
         raise
-    state.phase = "up"
+    state.phase = "up" if pause_at is None else f"held at {reached}"
     labdir.write_state(state)
+    if pause_at is not None:
+        step(f"turn-up held at {reached}: `mapslab continue {plan.lab}` takes the next step")
     # Progress says what is true: a degraded lab is up, but not as the topology asked.
     step("lab is up" if not lab.degraded else
          f"lab is up, degraded: {lab.degraded[0]}"
@@ -171,7 +181,9 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
 
 
 def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
-           step: Callable[[str], None]) -> Lab:
+           step: Callable[[str], None], run: automation.Run | None = None) -> Lab:
+    """Every node and link, Microsoft's ports configured: the turn-up's first step."""
+    run = run or automation.Run(None, None, holds.Hold(), step)    # type: ignore[arg-type]
     for node in plan.nodes:
         runtime.create_node(node.name, node_sysctls(node))
         if node.endpoints:
@@ -199,78 +211,82 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     state.lag_driver = select.choose(runtime.iproute(first))
     labdir.write_state(state)
     driver = _driver(state.lag_driver, runtime, labdir)
+    lab = Lab(plan, labdir, runtime, driver)
+    run.lab = lab
     lag_nodes = [n for n in plan.nodes if plan.lags_of(n.name)]
+    # Microsoft's ports, and the peer's LACP too unless a rehearsal holds before lag-up.
+    lacp_now = lag_nodes if run.allows(Step.LAG_UP) else automation.edge_lag_nodes(plan)
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda n: driver.prepare(n, list(plan.lags_of(n.name))), lag_nodes))
-        list(pool.map(lambda n: driver.start(n, list(plan.lags_of(n.name))), lag_nodes))
-    step(f"{len(plan.lags)} LAGs configured ({state.lag_driver}, LACP)")
+    automation.start_lacp(lab, lacp_now)
+    step(f"{len(plan.lags)} LAGs configured ({state.lag_driver}, LACP)"
+         + ("" if run.allows(Step.LAG_UP) else "; the peer's LACP is held"))
     portal.ports_configured(labdir, plan)
 
-    lab = Lab(plan, labdir, runtime, driver)
-
-    def start_daemon(node: Node) -> None:
-        d = labdir.node(node.name)
-        if node.role in (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET):
-            node_config.install(plan, node, d)
-            registry.kind_of(node).start(runtime, plan, node, d)
-        elif node.role is Role.EDGE and plan.links_of(node.name):
-            (d / "internet").mkdir(exist_ok=True)
-            exabgp.start_internet(runtime, plan, node, d / "internet")
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        daemons = [pool.submit(start_daemon, n) for n in plan.nodes]
-        edges = [pool.submit(edge_automation, lab, lag) for lag in plan.lags]
-        for future in daemons:
-            future.result()
-        step(f"{_programs(plan, Role.PEER_ROUTER)} on peer routers, "
-             f"{_programs(plan, Role.ROUTE_SERVER, Role.MEMBER)} on the route server and members")
-        down_lags = {lag.name for lag, future in zip(plan.lags, edges) if future.result() is None}
-    if down_lags:
-        lab.degraded += [f"LAG {name} did not come up within the lacp_setup budget "
-                         f"({wait.BUDGETS['lacp_setup']:.0f} s): no BGP on that link"
-                         for name in sorted(down_lags)]
-        step(f"{len(down_lags)} LAG(s) down: {', '.join(sorted(down_lags))}; BGP not configured there")
-    else:
-        step("every LAG up; the edge automation configured BGP (ExaBGP, AS8075)")
-
-    expected = [s for s in plan.sessions if s.lag not in down_lags]
-    try:
-        wait.until("ebgp_session", lambda: observe.all_sessions(plan, labdir.node),
-                   lambda states: "\n".join(
-                       f"{s.node} {s.session} ({s.peer_address}): {s.state}" for s in states
-                       if not s.established
-                       and not (s.interconnect and _lag_of(plan, s.session) in down_lags)))
-        step(f"{len(expected)} BGP sessions Established")
-        wait_prefixes(lab, skip_lags=down_lags)
-        step("Microsoft prefixes at every peer router; exchange prefixes at every edge")
-    except WaitTimeout as exc:
-        if not _users_own(plan):
-            raise
-        # The user's own configuration decides whether sessions come up: a lab that does not
-        # converge is the finding to show (`mapslab check` says why), not a reason to tear down.
-        lab.degraded.append(f"not converged with the users' own configurations "
-                            f"(wait '{exc.budget}' ran out): {exc.diff.splitlines()[0]}"
-                            + (f" and {len(exc.diff.splitlines()) - 1} more"
-                               if len(exc.diff.splitlines()) > 1 else ""))
-        step(f"not converged within the {exc.budget} budget ({exc.seconds:.0f} s); "
-             f"the lab stays up for `mapslab check`:\n{exc.diff}")
+    # The router programs start in the background while the edge automation waits for the
+    # LAGs; the peer's routers are held back by a rehearsal that stops before Established.
+    peer_bgp = run.allows(Step.SESSIONS_ESTABLISHED)
+    daemons = [n for n in plan.nodes if peer_bgp or n.role is not Role.PEER_ROUTER]
+    pool = ThreadPoolExecutor(max_workers=8)
+    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons]
+    pool.shutdown(wait=False)
+    deferred = (() if run.allows(Step.LAG_UP) else (holds.PEER_LAGS,)) + (
+        () if peer_bgp else (holds.PEER_BGP,))
+    holds.write(labdir.path, holds.held(run.hold.turnup, None, deferred))
     return lab
 
 
-def _users_own(plan: Plan) -> bool:
-    """Whether any node runs the user's own configuration."""
-    return any(n.config for n in plan.nodes)
+def _hold(labdir: LabDir, turnup: str, pause_at: Step | None, reached: Step) -> None:
+    """Record where the automation stopped: held at `reached` for a rehearsal, else at its end."""
+    deferred = holds.read(labdir.path).deferred
+    holds.write(labdir.path, holds.held(turnup, reached if pause_at else None, deferred))
+    if pause_at is not None:
+        labdir.event(EventKind.TURNUP_HELD, step=reached.value)
 
 
-def _programs(plan: Plan, *roles: Role) -> str:
-    """The router programs that play these roles, by their own names (FRR, BIRD, ...)."""
-    titles = dict.fromkeys(getattr(registry.kind_of(n), "title", n.software)
-                           for n in plan.nodes if n.role in roles)
-    return "/".join(titles)
+def resume(name: str, to: Step | None = None, progress: Progress = lambda _: None) -> Lab:
+    """Take the turn-up's next steps from where it is held, up to `to` (default: its end).
 
+    A lab that is not held but has links without BGP (their LAG never came up) resumes at
+    bgp-configured: once the LAG is fixed in place, the edge automation configures BGP there.
+    """
+    started = time.monotonic()
 
-def _lag_of(plan: Plan, session: str) -> str | None:
-    return next((s.lag for s in plan.sessions if s.name == session), None)
+    def step(text: str) -> None:
+        progress(f"[{time.monotonic() - started:6.2f}s] {text}")
+
+    labdir = LabDir(name)
+    state = labdir.read_state()
+    hold = holds.read(labdir.path)
+    to = holds.parse_step(to, hold.turnup) if to is not None else None
+    after = hold.step
+    if after is None:
+        unconfigured = {lag.name for lag in recorded_plan(labdir).lags} - \
+            automation.configured_lags(labdir)
+        if not unconfigured:
+            raise LabStateError(f"lab {name!r} is not held: its turn-up ran to the end")
+        after = Step.LAG_UP
+    target = to or hold.last_step()
+    if target < after or (target == after and to is not None):
+        raise UsageError(f"--to {target}: lab {name!r} is held at {after}, past that step; "
+                         f"the next is {holds.following(after)}")
+    topo = load(labdir.path / "topology.yaml")
+    lab = open_lab(name)
+    run = automation.Run(lab, topo, holds.held(hold.turnup, target if to else None), step)
+    labdir.event(EventKind.TURNUP_CONTINUED, step=after.value, to=target.value)
+    try:
+        reached = automation.advance(run, after)
+    except BaseException:
+        lab.close()
+        raise
+    _hold(labdir, hold.turnup, to if to != hold.last_step() else None, reached)
+    state.phase = "up" if to in (None, hold.last_step()) else f"held at {reached}"
+    labdir.write_state(state)
+    step(f"turn-up held at {reached}: `mapslab continue {name}` takes the next step"
+         if state.phase != "up" else
+         "turn-up complete" if not lab.degraded else f"turn-up complete, degraded: "
+         f"{lab.degraded[0]}")
+    return lab
 
 
 def start_monitor(lab: Lab) -> None:
@@ -280,64 +296,6 @@ def start_monitor(lab: Lab) -> None:
                       [exabgp.sys.executable, "-m", "emulator.lab.monitor", lab.plan.lab],
                       d / "monitor.log",
                       env={"PYTHONPATH": str(Path(__file__).resolve().parents[2])})
-
-
-def edge_automation(lab: Lab, lag) -> int | None:
-    """Configure the edge's BGP for one link once its LAG is up; return ExaBGP's pid.
-
-    The page's FAQ: "After the LAG comes up, our automated process configures BGP." A LAG that
-    does not come up within its budget leaves the link without BGP (None), recorded as
-    `lag-timeout`, so that the lab stays up for `mapslab check` to show why.
-    """
-    if lab.plan.edge_waits_for_lacp:
-        try:
-            seen = wait.until("lacp_setup", lambda: lab.driver.observe(lag.b_node, lag),
-                              lambda s: "" if s.up else _lag_diff(s))
-        except WaitTimeout as exc:
-            lab.dir.event(EventKind.LAG_TIMEOUT, node=lag.b_node, lag=lag.name, last=exc.diff)
-            return None
-        lab.dir.event(EventKind.LAG_UP, node=lag.b_node, lag=lag.name, members_up=seen.members_up,
-                      observed=seen.observed_at)
-    d = lab.node_dir(lag.b_node) / lag.ifname
-    d.mkdir(parents=True, exist_ok=True)
-    pid = exabgp.start(lab.runtime, lab.plan, lab.plan.node(lag.b_node), lag, d,
-                       lab.dir.events_file)
-    lab.dir.event(EventKind.BGP_CONFIGURED, node=lag.b_node, lag=lag.name,
-                  waited_for_lacp=lab.plan.edge_waits_for_lacp)
-    return pid
-
-
-def _lag_diff(state) -> str:
-    return "\n".join(f"{state.node} {state.ifname} {m.ifname}: enabled={m.enabled} "
-                     f"collecting={m.collecting} distributing={m.distributing} ({m.detail})"
-                     for m in state.members) or f"{state.node} {state.ifname}: no members"
-
-
-def expected_edge_prefixes(plan: Plan) -> set[str]:
-    """Every prefix the exchange side announces (peer's own and every member's)."""
-    return set(plan.exchange_prefixes())
-
-
-def wait_prefixes(lab: Lab, skip_lags: set[str] = frozenset()) -> None:
-    plan = lab.plan
-    v4 = sum(1 for p in plan.microsoft_prefixes if ":" not in p)
-    v6 = len(plan.microsoft_prefixes) - v4
-    routers = plan.nodes_with(Role.PEER_ROUTER)
-
-    def at_routers() -> dict[str, dict[str, int]]:
-        return {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
-                for n in routers}
-
-    if len(skip_lags) < len(plan.lags):
-        wait.until("prefixes", at_routers,
-                   lambda counts: "\n".join(f"{name}: {c} of ipv4 {v4} / ipv6 {v6}"
-                                            for name, c in counts.items()
-                                            if c != {"ipv4": v4, "ipv6": v6}))
-    wanted = expected_edge_prefixes(plan)
-    wait.until("prefixes", lambda: observe.edge_routes(plan, lab.node_dir),
-               lambda found: "\n".join(f"{r.node} ({r.lag}) lacks {sorted(wanted - r.prefixes())}"
-                                       for r in found
-                                       if r.lag not in skip_lags and not wanted <= r.prefixes()))
 
 
 def lab_processes(name: str) -> list[int]:

@@ -42,6 +42,9 @@ class Milestone(str, Enum):
     CONNECTION_ACTIVE = "connection-active"
     ASN_REGISTERED = "asn-registered"
     PREFIX_ACTIVATED = "prefix-activated"
+    # what the portal lets a user undo
+    ASN_DEREGISTERED = "asn-deregistered"
+    PREFIX_DEACTIVATED = "prefix-deactivated"
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,10 @@ def asn_registered(peering: str, name: str, asn: int, key: str) -> Text:
         f"[{peering}] Registered ASN {name} (AS{asn}): peering service prefix key",
         f"AS{asn} is registered for peering {peering} as {name}.\n\n"
         f"  peering service prefix key  {key}\n\n"
-        f"Give this key to the customers who activate prefixes originated by AS{asn}: each of "
-        f"them is activated with it. Routes from AS{asn} are optimized from now on; a prefix "
-        f"longer than /24 only once activated, with an AS path of fewer than four ASNs.\n")
+        f"This key must be used with ALL peering service prefixes originated by AS{asn}: give "
+        f"it to the customers who activate them. A prefix of AS{asn} is optimized once it is "
+        f"activated with this key, not before; a prefix longer than /24 is accepted only then, "
+        f"with an AS path of fewer than four ASNs.\n")
 
 
 def prefix_activated(peering: str, prefix: str, asn: int, announcer: str, registration: str,

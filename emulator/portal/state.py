@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from emulator.core.events import EventKind
+from emulator.observe import holds
 from emulator.observe.timeline import Timeline
 from emulator.plan.model import Lag, Plan
 from emulator.portal.notify import Milestone
@@ -125,7 +126,9 @@ def _connection(timeline: Timeline, plan: Plan, name: str, lags: tuple[Lag, ...]
             if all_up_at is None and all(up.values()):
                 all_up_at = event.time
     # Each step at its own time: a lab whose edge does not wait for LACP shows BGP before LAG.
-    times = (_all(ports), _all(ports), _all(lag_up), _all(configured), all_up_at, all_up_at)
+    # A rehearsal held before `connection-active` keeps Microsoft's validation from running.
+    active_at = holds.active_from(timeline, all_up_at)
+    times = (_all(ports), _all(ports), _all(lag_up), _all(configured), all_up_at, active_at)
     reached = tuple((step, at) for step, at in zip(CONNECTION_STEPS, times) if at is not None)
 
     failed = sorted(link for link in timed_out if configured[link] is None)
@@ -152,7 +155,14 @@ def _connection(timeline: Timeline, plan: Plan, name: str, lags: tuple[Lag, ...]
         detail = f"waiting for BGP: {down} not Established (the peer must configure BGP)"
     elif down:
         state, detail = ConnectionState.VALIDATING, f"waiting for BGP: {down} not Established"
+    elif active_at is None:
+        state = ConnectionState.VALIDATING
+        detail = (f"every session Established; the turn-up is held at {holds.held_at(timeline)} "
+                  f"before the connection becomes Active (`mapslab continue`)")
     else:
         state, detail = ConnectionState.ACTIVE, ""
+    held = holds.held_at(timeline)
+    if held is not None and state is not ConnectionState.ACTIVE and "held at" not in detail:
+        detail += f"; the turn-up is held at {held} (`mapslab continue`)"
     return ConnectionProgress(name, state, detail, reached, tuple(
         SessionProgress(s.name, s.lag or "", up[s.name]) for s in sessions))

@@ -7,8 +7,9 @@ The page's steps, in order:
             Premium Free), Connections (Session Address Provider Peer, Use for Peering Service),
             Review + create ("at least one connection"), deployment: provisioning begins.
   provision per connection, read from the lab's timeline (emulator.portal.provisioning).
-  register  once a connection is Active: registered ASNs, prefix keys, activated prefixes
-            (emulator.portal.registration), declared in the topology in auto mode.
+  register  once every connection is Active: registered ASNs, prefix keys, activated prefixes
+            (emulator.portal.registration), declared in the topology in auto mode; only an
+            activated prefix is optimized.
 State lives in `<labdir>/peering.json` (emulator.portal.store); each milestone is one email.
 """
 from __future__ import annotations
@@ -104,9 +105,9 @@ def turn_up(labdir: LabDir, plan: Plan, topo: Topology, mode: str = "auto",
         # state to report, not a reason to refuse the rest of the turn-up.
         found = sync(labdir, plan)
     problems = [c.describe() for c in found if not c.active]
-    if mode == "auto" and any(c.active for c in found):
+    if mode == "auto" and found and all(c.active for c in found):
         apply_declared(labdir, plan, topo)
     elif mode == "auto":
-        problems.append("nothing registered: the portal allows registration only once a "
-                        "connection is Active")
+        problems.append("nothing registered: the portal allows registration only once every "
+                        "connection of the peering is Active")
     return TurnUp(found, store.require(labdir), tuple(problems))
