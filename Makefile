@@ -3,7 +3,7 @@
 
 VENV    := .venv
 PYTHON  ?= python3
-APT_PKGS := openvswitch-switch frr bird2 openbgpd gobgpd iproute2 iputils-ping tcpdump nftables procps
+APT_PKGS := openvswitch-switch frr bird2 openbgpd gobgpd iproute2 iputils-ping tcpdump nftables procps chromium chromium-driver
 STAMP   := $(VENV)/.setup-done
 TOPOLOGY ?= topologies/seattle.yaml
 

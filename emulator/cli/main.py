@@ -7,14 +7,16 @@ import os
 import sys
 from pathlib import Path
 
-from emulator.cli import contract_cmd, regression_cmd
+from emulator.cli import (change_cmd, check_cmd, contract_cmd, events_cmd, exec_cmd, peering_cmd,
+                          portal_cmd, probe_cmd, regression_cmd, turnup_cmd, validate_cmd)
 from emulator.core import names
 from emulator.core.errors import (MapsLabError, NoSuchLab, TopologyError, UsageError,
                                   ValidationFailed)
 
 
 # Commands that live in modules of their own: each has add_parser(subparsers).
-_COMMAND_MODULES = (contract_cmd, regression_cmd)
+_COMMAND_MODULES = (contract_cmd, regression_cmd, validate_cmd, turnup_cmd, portal_cmd, check_cmd,
+                    peering_cmd, events_cmd, probe_cmd, change_cmd, exec_cmd)
 
 
 def _progress(line: str) -> None:
@@ -95,11 +97,14 @@ def cmd_up_containerlab(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from emulator.runtime import registry as runtimes
     if runtimes.get(args.runtime).deployment is not None:
+        if args.pause_at:
+            raise UsageError(f"--pause-at: the {args.runtime} runtime deploys a lab whole; "
+                             f"rehearse step by step on the embedded runtime (netns)")
         return cmd_up_containerlab(args)
     from emulator.lab import lifecycle as lab
     from emulator.observe import status
-    running = lab.up(args.topology, progress=_progress,
-                     validate_rules=not args.skip_validation, turnup=args.turnup)
+    running = lab.up(args.topology, progress=_progress, validate_rules=not args.skip_validation,
+                     turnup=args.turnup, pause_at=args.pause_at)
     try:
         print()
         print(status.status_table(status.status(running)))
@@ -144,21 +149,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from emulator.judge import baseline, checks
-    from emulator.lab import lifecycle as lab
-    before = baseline.read(Path(args.against)) if args.against else None
-    with lab.attached(_lab_of(args.lab)) as running:
-        verdicts = checks.run_all(running)
-        now = baseline.record(running, verdicts) if before is not None else None
-    print(checks.render(verdicts))
-    if before is None:
-        return 0 if all(v.passed for v in verdicts) else 3
-    differences = baseline.compare(before, now)
-    print("\n" + baseline.render(before, now, differences, args.against))
-    return 3 if differences else 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """Up, show, check, down: the whole turn-up of one topology in one command."""
     from emulator.judge import checks
@@ -181,27 +171,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if all(v.passed for v in verdicts) else 3
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from emulator.topology.loader import load, load_with_lines
-    from emulator.plan.resolve import resolve
-    from emulator.topology.validate import render_json, render_text, validate, validate_change
-    from emulator.nodes import preflight
-    topo, lines = load_with_lines(args.topology)
-    # The router programs and the users' own files first: the programs' own syntax checks.
-    preflight.check(topo, lines, args.topology)
-    if args.against:
-        report = validate_change(load(args.against), topo, lines)
-    else:
-        report = validate(topo, lines)
-    if report.ok:
-        resolve(topo)       # names and addresses must also fit a lab
-    if args.format == "json":
-        print(json.dumps(render_json(report, args.topology), indent=2))
-    else:
-        print(render_text(report, args.topology), end="")
-    return 0 if report.ok else 1
-
-
 def cmd_fail(args: argparse.Namespace) -> int:
     from emulator.judge import scenarios
     from emulator.lab import lifecycle as lab
@@ -217,23 +186,15 @@ def cmd_fail(args: argparse.Namespace) -> int:
 def cmd_recover(args: argparse.Namespace) -> int:
     from emulator.judge import harness, scenarios
     from emulator.lab import lifecycle as lab
+    from emulator.lab import revive
     with lab.attached(_lab_of(args.lab)) as running:
         undone = scenarios.recover(running)
+        restarted = revive.restart_stopped(running)      # programs that died, faults or not
         harness.settle(running)
-    print(f"recovered {len(undone)} fault(s); every LAG, session and prefix is back")
+    print(f"recovered {len(undone)} fault(s)"
+          + "".join(f"; restarted {p.node}'s {p.name}" for p in restarted)
+          + "; every LAG, session and prefix is back")
     return 0
-
-
-def cmd_probe(args: argparse.Namespace) -> int:
-    from emulator.lab import lifecycle as lab
-    from emulator.judge import traffic
-    with lab.attached(_lab_of(args.lab)) as running:
-        flow = traffic.default_flow(running.plan, args.family, args.member)
-        result = traffic.measure(running, flow, args.count, args.rate)
-    print(f"{flow.source_node} {flow.source} → {flow.destination}: sent {result.sent}, "
-          f"lost {result.lost}, reordered {result.reordered}, longest gap "
-          f"{result.longest_gap_ms:.0f} ms, answered by {result.responders}")
-    return 0 if result.lost == 0 else 3
 
 
 def cmd_failover(args: argparse.Namespace) -> int:
@@ -253,46 +214,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     with lab.attached(_lab_of(args.lab)) as running:
         markdown = report.write(running, Path(args.out))
     print(f"wrote {markdown} and {markdown.with_name('timeline.png')}")
-    return 0
-
-
-def cmd_asn_register(args: argparse.Namespace) -> int:
-    from emulator.cli import portal_views
-    from emulator.portal import registration
-    labdir, plan = portal_views.attach(_lab_of(args.lab))
-    registered = registration.register_asn(labdir, plan, args.name, args.asn)
-    registration.wait_edges_judged(labdir, plan)
-    print(f"registered AS{registered.asn} as {registered.name}; peering service prefix key: "
-          f"{registered.peering_service_prefix_key}")
-    return 0
-
-
-def cmd_prefix_activate(args: argparse.Namespace) -> int:
-    from emulator.cli import portal_views
-    from emulator.portal import registration
-    labdir, plan = portal_views.attach(_lab_of(args.lab))
-    activated = registration.activate_prefix(labdir, plan, args.prefix, args.key)
-    registration.wait_edges_judged(labdir, plan)
-    print(f"activated {activated.prefix} (origin AS{activated.origin_asn}): "
-          f"{activated.prefix_validation_state}")
-    return 0
-
-
-def cmd_events(args: argparse.Namespace) -> int:
-    from emulator.cli import portal_views
-    from emulator.core.labdir import LabDir
-    from emulator.portal import store
-    labdir = LabDir(_lab_of(args.lab))
-    labdir.read_state()
-    print(portal_views.render_events(store.events(labdir)), end="")
-    return 0
-
-
-def cmd_peering(args: argparse.Namespace) -> int:
-    from emulator.cli import portal_views
-    from emulator.portal import provisioning
-    labdir, plan = portal_views.attach(_lab_of(args.lab))
-    print(portal_views.render_status(*provisioning.status(labdir, plan)), end="")
     return 0
 
 
@@ -318,18 +239,6 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_timeline(args: argparse.Namespace) -> int:
-    from emulator.core.labdir import LabDir
-    from emulator.observe.timeline import Timeline
-    labdir = LabDir(_lab_of(args.lab))
-    labdir.read_state()
-    timeline = Timeline.read(labdir)
-    for event in timeline.events:
-        fields = " ".join(f"{k}={v}" for k, v in event.fields.items())
-        print(f"+{event.time - timeline.start:9.3f}s  {event.kind:<16} {fields}")
-    return 0
-
-
 def _lab_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("lab", help="lab name or its topology file")
 
@@ -340,6 +249,7 @@ def parser() -> argparse.ArgumentParser:
         "Route Server (MAPS) interconnect: validate a peering, build it, check it, break it.")
     sub = top.add_subparsers(dest="command", required=True)
     from emulator.runtime import registry as runtimes
+    from emulator.core.hold import ORDER
     kinds = runtimes.kinds()
     p = sub.add_parser("up", help="build a lab from a topology file")
     p.add_argument("topology")
@@ -351,6 +261,8 @@ def parser() -> argparse.ArgumentParser:
                    help="auto: register and activate what the topology declares once a "
                         "connection is Active; manual: rehearse with `mapslab asn register` "
                         "and `mapslab prefix activate`")
+    p.add_argument("--pause-at", metavar="STEP", help="stop the lab's own automation at this "
+                   "step of the turn-up (`mapslab continue` goes on): " + ", ".join(ORDER))
     p.add_argument("--skip-validation", action="store_true",
                    help="build even if the topology breaks rules of the MAPS page (to rehearse "
                         "a broken turn-up)")
@@ -370,20 +282,9 @@ def parser() -> argparse.ArgumentParser:
     _lab_arg(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_status)
-    p = sub.add_parser("check", help="judge a running lab: LAG before BGP, mesh, prefixes")
-    _lab_arg(p)
-    p.add_argument("--against", metavar="BASELINE",
-                   help="also compare with a baseline of `mapslab record`; exit 3 on any "
-                        "difference (a check that fails in both is none)")
-    p.set_defaults(func=cmd_check)
     p = sub.add_parser("demo", help="up, status, check and down in one go")
     p.add_argument("topology", nargs="?", default="topologies/seattle.yaml")
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("validate", help="check a topology against every rule of the MAPS page")
-    p.add_argument("topology")
-    p.add_argument("--against", metavar="OLD", help="also report changes of immutable fields")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_validate)
     from emulator.judge import scenarios
     for name, func, helptext in (("fail", cmd_fail, "inject a fault"),
                                  ("failover", cmd_failover,
@@ -401,33 +302,6 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recover", help="undo every injected fault and wait until all is back")
     _lab_arg(p)
     p.set_defaults(func=cmd_recover)
-    p = sub.add_parser("probe", help="sequenced UDP from a member's endpoint to Microsoft")
-    _lab_arg(p)
-    p.add_argument("--family", choices=("ipv4", "ipv6"), default="ipv4")
-    p.add_argument("--member", help="the member whose endpoint sends (default: the first)")
-    p.add_argument("--count", type=_positive(int, "--count"), default=500)
-    p.add_argument("--rate", type=_positive(float, "--rate"), default=100.0)
-    p.set_defaults(func=cmd_probe)
-    p = sub.add_parser("asn", help="registered ASNs of the peering")
-    asn = p.add_subparsers(dest="asn_command", required=True)
-    p = asn.add_parser("register", help="register an origin ASN (needs an Active connection)")
-    _lab_arg(p)
-    p.add_argument("name")
-    p.add_argument("asn", type=int)
-    p.set_defaults(func=cmd_asn_register)
-    p = sub.add_parser("prefix", help="peering service prefixes")
-    prefix = p.add_subparsers(dest="prefix_command", required=True)
-    p = prefix.add_parser("activate", help="activate a prefix with its origin's prefix key")
-    _lab_arg(p)
-    p.add_argument("prefix")
-    p.add_argument("--key", required=True, help="the peering service prefix key")
-    p.set_defaults(func=cmd_prefix_activate)
-    p = sub.add_parser("events", help="the turn-up's notifications (the lab's maildir)")
-    _lab_arg(p)
-    p.set_defaults(func=cmd_events)
-    p = sub.add_parser("peering", help="connection states, registered ASNs, activated prefixes")
-    _lab_arg(p)
-    p.set_defaults(func=cmd_peering)
     p = sub.add_parser("report", help="write a Markdown report with the timeline as a PNG")
     _lab_arg(p)
     p.add_argument("--out", default="report", help="directory to write into (default: report/)")
@@ -448,9 +322,6 @@ def parser() -> argparse.ArgumentParser:
                    help="stop after S seconds")
     p.add_argument("--filter", default="", help="a pcap filter, e.g. 'ether proto 0x8809'")
     p.set_defaults(func=cmd_capture)
-    p = sub.add_parser("timeline", help="the lab's recorded events (LACP, BGP, faults)")
-    _lab_arg(p)
-    p.set_defaults(func=cmd_timeline)
     for module in _COMMAND_MODULES:
         module.add_parser(sub)
     return top

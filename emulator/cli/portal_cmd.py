@@ -1,0 +1,31 @@
+"""`mapslab portal`: the turn-up through a local web portal, and the live lab on one screen."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def cmd_portal(args: argparse.Namespace) -> int:
+    from emulator.web import server
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+    portal = server.serve(args.listen, args.port, Path(args.dir), say)
+    left = portal.jobs.unfinished()
+    for job in left:
+        say(f"stopped during the {job.kind} of lab {job.lab}: `mapslab down {job.lab}` removes "
+            f"what it built")
+    say("portal stopped; labs are left as they are (`mapslab down LAB` removes one)")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("portal", help="a local web portal: the page's turn-up screens and the "
+                                      "lab view (Ctrl-C stops it, labs stay)")
+    p.add_argument("--port", type=int, default=8075,
+                   help="TCP port (default 8075; 0 picks a free one)")
+    p.add_argument("--listen", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, loopback only)")
+    p.add_argument("--dir", default="portal",
+                   help="where the portal writes the topology files it creates (default portal/)")
+    p.set_defaults(func=cmd_portal)
