@@ -36,7 +36,8 @@ if str(ROOT) not in sys.path:
 from emulator.observe import observers as observe  # noqa: E402
 from emulator.core import wait
 from emulator.nodes import bird, exabgp, frr  # noqa: E402
-from emulator.lab.lifecycle import node_sysctls, wait_prefixes  # noqa: E402
+from emulator.lab.automation import wait_prefixes  # noqa: E402
+from emulator.runtime.base import node_sysctls  # noqa: E402
 from emulator.runtime.lag.ovs import SCHEMA, bond_port  # noqa: E402
 from emulator.topology.loader import load  # noqa: E402
 from emulator.plan.model import Node, Plan, Role  # noqa: E402

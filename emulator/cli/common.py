@@ -33,6 +33,19 @@ def lab_of(topology_or_name: str) -> str:
     return lab_name(topology_or_name)
 
 
+def positive(kind: type, name: str):
+    """An argparse type: a number greater than zero, or a usage error naming the argument."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{name} must be greater than 0, not {text}")
+        return value
+    return parse
+
+
 def lab_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("lab", help="lab name or its topology file")
 

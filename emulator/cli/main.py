@@ -9,7 +9,9 @@ from pathlib import Path
 
 from emulator.cli import (change_cmd, check_cmd, contract_cmd, events_cmd, exec_cmd, peering_cmd,
                           portal_cmd, probe_cmd, regression_cmd, turnup_cmd, validate_cmd)
-from emulator.core import names
+from emulator.cli.common import lab_of as _lab_of
+from emulator.cli.common import positive as _positive
+from emulator.cli.common import progress as _progress
 from emulator.core.errors import (MapsLabError, NoSuchLab, TopologyError, UsageError,
                                   ValidationFailed)
 
@@ -17,42 +19,6 @@ from emulator.core.errors import (MapsLabError, NoSuchLab, TopologyError, UsageE
 # Commands that live in modules of their own: each has add_parser(subparsers).
 _COMMAND_MODULES = (contract_cmd, regression_cmd, validate_cmd, turnup_cmd, portal_cmd, check_cmd,
                     peering_cmd, events_cmd, probe_cmd, change_cmd, exec_cmd)
-
-
-def _progress(line: str) -> None:
-    """Progress lines; a reader that went away (`| head`) must not abort a lab half-built."""
-    try:
-        print(line, flush=True)
-    except BrokenPipeError:
-        pass
-
-
-def _lab_name(value: str) -> str:
-    problem = names.lab_name_problem(value)
-    if problem:
-        raise UsageError(problem)
-    return value
-
-
-def _positive(kind: type, name: str):
-    """An argparse type: a number greater than zero, or a usage error naming the argument."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be greater than 0, not {text}")
-        return value
-    return parse
-
-
-def _lab_of(topology_or_name: str) -> str:
-    path = Path(topology_or_name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        from emulator.topology.loader import load
-        return load(path).lab
-    return _lab_name(topology_or_name)
 
 
 def _clab_dir(args: argparse.Namespace, lab_name: str) -> Path:

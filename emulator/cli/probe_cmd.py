@@ -3,20 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from emulator.cli.common import format_arg, lab_arg, lab_of, print_json
-
-
-def positive(kind: type, name: str):
-    """An argparse type: a number greater than zero, or a usage error naming the argument."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be greater than 0, not {text}")
-        return value
-    return parse
+from emulator.cli.common import format_arg, lab_arg, lab_of, positive, print_json
 
 
 def responders(counts: dict[str, int]) -> str:

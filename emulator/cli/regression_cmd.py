@@ -10,27 +10,9 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from emulator.core import names
+from emulator.cli.common import lab_of as _lab_of
+from emulator.cli.common import progress as _progress
 from emulator.core.errors import UsageError
-
-
-def _progress(line: str) -> None:
-    try:
-        print(line, flush=True)
-    except BrokenPipeError:
-        pass
-
-
-def _lab_of(topology_or_name: str) -> str:
-    """A lab's name, or the name in its topology file (as the other commands take it)."""
-    path = Path(topology_or_name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        from emulator.topology.loader import load
-        return load(path).lab
-    problem = names.lab_name_problem(topology_or_name)
-    if problem:
-        raise UsageError(problem)
-    return topology_or_name
 
 
 def _writable(option: str, value: str) -> Path:

@@ -21,7 +21,7 @@ from emulator.judge.sampler import LagSampler
 from emulator.judge.scenarios.base import (LACP_FAST_TIMEOUT, PROPAGATION_MARGIN,  # noqa: F401
                                            LagSample, ScenarioResult, TargetKind)
 from emulator.judge.scenarios.links import member_of
-from emulator.lab import lifecycle as lab_module
+from emulator.lab import automation as lab_automation
 from emulator.observe import observers as observe
 from emulator.observe.timeline import Timeline
 from emulator.lab.lifecycle import Lab
@@ -163,7 +163,7 @@ def settle(lab: Lab) -> None:
     wait.until("ebgp_session", lambda: observe.all_sessions(plan, lab.node_dir),
                lambda states: "\n".join(f"{s.node} {s.session}: {s.state}"
                                         for s in states if not s.established))
-    lab_module.wait_prefixes(lab)
+    lab_automation.wait_prefixes(lab)
 
 
 def judge(r: ScenarioResult) -> Verdict:

@@ -20,9 +20,6 @@ from emulator.observe import observers as observe
 from emulator.core import hold as holds
 from emulator.core.hold import Step
 from emulator.lab import automation
-# The edge automation and the waits live with the turn-up's steps; importers find them here too.
-from emulator.lab.automation import edge_automation, expected_edge_prefixes  # noqa: F401
-from emulator.lab.automation import wait_prefixes  # noqa: F401
 from emulator.portal import turnup as portal
 from emulator.nodes import exabgp, preflight
 from emulator.nodes.base import Host

@@ -16,7 +16,8 @@ from emulator.core import wait
 from emulator.nodes import daemon, exabgp, liveness, registry
 from emulator.observe import observers as observe
 from emulator.plan.model import Role
-from emulator.lab.lifecycle import Lab, edge_automation
+from emulator.lab.automation import edge_automation
+from emulator.lab.lifecycle import Lab
 
 
 def _stop(programs: list[liveness.Program]) -> None:

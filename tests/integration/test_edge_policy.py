@@ -43,7 +43,7 @@ def announce(lab, prefixes: list[str], withdraw: bool = False, prepend: list[int
     lines = ["router bgp 64500", " address-family ipv4 unicast"]
     if prepend:
         path = " ".join(str(a) for a in prepend)
-        lines = [f"route-map PREPEND permit 10", f" set as-path prepend {path}"] + lines
+        lines = ["route-map PREPEND permit 10", f" set as-path prepend {path}"] + lines
     for prefix in prefixes:
         statement = f"network {prefix}" + (" route-map PREPEND" if prepend else "")
         lines.append(f"  {'no ' if withdraw else ''}{statement}")

@@ -19,7 +19,7 @@ from emulator.observe import observers as observe
 from emulator.judge import replay
 from emulator.core import wait
 from emulator.core.errors import MapsLabError
-from emulator.lab.lifecycle import expected_edge_prefixes
+from emulator.lab.automation import expected_edge_prefixes
 from emulator.judge.replay import Effect, Handling
 from tests.integration.conftest import LAB_PREFIX, topology_copy
 

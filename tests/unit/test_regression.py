@@ -9,7 +9,6 @@ import os
 import signal
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

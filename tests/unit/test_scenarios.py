@@ -148,8 +148,8 @@ def test_lag_down_takes_every_member_down_and_bgp_comes_back_through_the_automat
     speaker.mkdir()
     (speaker / "exabgp.pid").write_text(f"{sleeper.pid}\n")
     automation: list[tuple] = []
-    from emulator.lab import lifecycle
-    monkeypatch.setattr(lifecycle, "edge_automation", lambda lab, lag: automation.append(
+    from emulator.lab import automation as lab_automation
+    monkeypatch.setattr(lab_automation, "edge_automation", lambda lab, lag: automation.append(
         (lag.name, list(lab.runtime.runs("sea-pr1")[-2:]), sleeper.wait(timeout=5))))
     scenarios.inject(lab, "lag-down", "sea-1-a")
     assert lab.runtime.runs("sea-pr1") == [("ip", "link", "set", "lag0m1", "down"),
@@ -226,8 +226,8 @@ def test_location_down_stops_and_restarts_every_router_of_the_location(two_locat
         start=lambda host, plan, node, d: started.append(("program", node.name))))
     monkeypatch.setattr(routers.exabgp, "start_internet",
                         lambda runtime, plan, node, d: started.append(("internet", node.name)))
-    from emulator.lab import lifecycle
-    monkeypatch.setattr(lifecycle, "edge_automation",
+    from emulator.lab import automation as lab_automation
+    monkeypatch.setattr(lab_automation, "edge_automation",
                         lambda lab, lag: started.append(("automation", lag.name)))
     scenarios.inject(lab, "location-down", "sea")
     assert sorted({c[1] for c in lab.runtime.calls}) == ["sea-ms1", "sea-ms2", "sea-pr1", "sea-pr2"]

@@ -88,7 +88,7 @@ def start(lab: Lab, node: str) -> None:
 
 def reconfigure(lab: Lab, lags: list[Lag]) -> None:
     """The edge automation brings each link's BGP back once its LAG is up, as at turn-up."""
-    from emulator.lab.lifecycle import edge_automation     # the lab lifecycle is slow to import
+    from emulator.lab.automation import edge_automation    # the lab stage is slow to import
     for lag in lags:
         edge_automation(lab, lag)
 
