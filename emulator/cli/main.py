@@ -258,7 +258,12 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         _lab_arg(p)
         p.add_argument("scenario", choices=scenarios.names())
-        p.add_argument("target", help=scenarios.registry.target_usage())
+        if name == "failover":
+            p.add_argument("target", nargs="?", default=None,
+                           help=scenarios.registry.target_usage() + ". Without a target the "
+                           "fault is aimed at the path carrying the probe when it is injected")
+        else:
+            p.add_argument("target", help=scenarios.registry.target_usage())
         p.add_argument("--member", type=_positive(int, "--member"), default=1,
                        help="the LAG's member (1, 2, ...), for the scenarios that take one")
         if name == "failover":

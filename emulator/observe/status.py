@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from emulator.core import hold
+from emulator.core.labdir import LabDir
 from emulator.nodes import liveness
 from emulator.nodes.base import Host
 from emulator.observe import observers as observe
@@ -19,6 +21,7 @@ class LabView(Protocol):
     plan: Plan
     driver: LagDriver
     host: Host                    # what the observers read through (the runtime's)
+    dir: LabDir
 
     def node_dir(self, node: str) -> Path: ...
 
@@ -32,6 +35,7 @@ class Status:
     microsoft_prefixes: dict[str, dict[str, int]]     # peer router → family → count
     edges: list[observe.EdgeRoutes]
     stopped: list[liveness.Program] = field(default_factory=list)   # programs that died
+    held_at: str | None = None    # the turn-up step the lab's automation is held at (--pause-at)
 
 
 def status(lab: LabView) -> Status:
@@ -42,7 +46,8 @@ def status(lab: LabView) -> Status:
         {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name), lab.host)
          for n in plan.nodes_with(Role.PEER_ROUTER)},
         observe.edge_routes(plan, lab.node_dir, lab.host),
-        observe.stopped_programs(plan, lab.node_dir, lab.host))
+        observe.stopped_programs(plan, lab.node_dir, lab.host),
+        hold.read(lab.dir.path).step)
 
 
 def _members(state) -> str:
@@ -50,7 +55,10 @@ def _members(state) -> str:
 
 
 def status_table(s: Status) -> str:
-    out = [f"lab {s.lab}  (LAGs: {s.lag_driver})", "", "LAGs"]
+    out = [f"lab {s.lab}  (LAGs: {s.lag_driver})"]
+    if s.held_at:
+        out.append(f"turn-up held at {s.held_at} (`mapslab continue {s.lab}` takes the next step)")
+    out += ["", "LAGs"]
     out.append(f"  {'link':<12} {'peer side':<22} {'edge side':<22} members")
     for lag in s.lags:
         a, b = lag.peer_side, lag.edge_side
@@ -94,4 +102,5 @@ def status_json(s: Status) -> dict:
         "microsoft_prefixes": s.microsoft_prefixes,
         "edges": [asdict(e) for e in s.edges],
         "stopped_programs": [{**asdict(p), "pid_file": str(p.pid_file)} for p in s.stopped],
+        "held_at": s.held_at,
     }

@@ -77,3 +77,15 @@ def test_the_json_is_plain_data_with_the_same_figures(lag_down):
             and s["state"] == "Established"} == {("sea-pr2", "sea-1-b-v4"),
                                                   ("sea-pr2", "sea-1-b-v6")}
     assert found["microsoft_prefixes"]["sea-pr2"] == {"ipv4": 12, "ipv6": 4}
+
+
+def test_a_held_turn_up_is_said_first_and_in_the_json(tmp_path, monkeypatch):
+    from emulator.core import hold
+    lab = recorded_lab("steady", tmp_path / "held", monkeypatch)
+    assert status.status(lab).held_at is None
+    hold.write(lab.dir.path, hold.Hold("manual", hold.Step.LAG_UP.value, 1.0))
+    found = status.status(lab)
+    assert found.held_at == "lag-up"
+    assert status.status_table(found).splitlines()[1] == (
+        "turn-up held at lag-up (`mapslab continue h7rec` takes the next step)")
+    assert json.loads(json.dumps(status.status_json(found)))["held_at"] == "lag-up"
