@@ -49,11 +49,17 @@ def load_prefix_set(name: str) -> tuple[str, ...]:
     return tuple(prefixes)
 
 
-def _pairs(pool: ipaddress.IPv4Network | ipaddress.IPv6Network, taken: set[str]) -> Iterator[str]:
+def _pairs(pool: ipaddress.IPv4Network | ipaddress.IPv6Network, taken: set[str],
+           what: str) -> Iterator[str]:
+    """Free point-to-point subnets of `pool`, skipping any that overlaps a declared one; a plan
+    that needs more than the pool holds is refused (never a bare StopIteration)."""
     size = 31 if pool.version == 4 else 127
+    declared = [ipaddress.ip_network(t, strict=False) for t in taken]
     for subnet in pool.subnets(new_prefix=size):
-        if str(subnet) not in taken:
+        if not any(subnet.version == d.version and subnet.overlaps(d) for d in declared):
             yield str(subnet)
+    raise PlanError(f"{what}: the pool {pool} has no free /{size} left; declare the "
+                    f"addresses of some links (connections[].links[].ipv{pool.version})")
 
 
 def _ends(subnet: str) -> tuple[str, str]:
@@ -92,7 +98,8 @@ def resolve(topo: Topology, base_dir: Path | None = None) -> Plan:
     nodes: list[Node] = []
     taken_v4 = {link.ipv4 for c in topo.connections for link in c.links if link.ipv4}
     taken_v6 = {link.ipv6 for c in topo.connections for link in c.links if link.ipv6}
-    free_v4, free_v6 = _pairs(SESSION_POOL_V4, taken_v4), _pairs(SESSION_POOL_V6, taken_v6)
+    free_v4 = _pairs(SESSION_POOL_V4, taken_v4, "interconnect link addresses")
+    free_v6 = _pairs(SESSION_POOL_V6, taken_v6, "interconnect link addresses")
     peer_prefixes = tuple(p.prefix for p in topo.peering.prefixes)
 
     lan4 = ipaddress.ip_network(topo.exchange.lan_ipv4)
@@ -139,7 +146,8 @@ def resolve(topo: Topology, base_dir: Path | None = None) -> Plan:
     links: list[Link] = []
     if topo.microsoft.internet:
         nodes.append(Node(INTERNET_NAME, Role.INTERNET, "bird", INTERNET_ASN, "10.80.74.1"))
-        pairs4, pairs6 = _pairs(INTERNET_POOL_V4, set()), _pairs(INTERNET_POOL_V6, set())
+        pairs4 = _pairs(INTERNET_POOL_V4, taken_v4, "edge-to-internet link addresses")
+        pairs6 = _pairs(INTERNET_POOL_V6, taken_v6, "edge-to-internet link addresses")
         for index, edge in enumerate(n for n in nodes if n.role is Role.EDGE):
             (i4, e4), (i6, e6) = _ends(next(pairs4)), _ends(next(pairs6))
             links.append(Link(edge.name, "inet0", e4, e6, INTERNET_NAME, f"edge{index}", i4, i6))

@@ -111,3 +111,34 @@ def test_a_lab_announcing_host_routes_resolves():
     router = plan.node("sea-pr1")
     assert router.announces[:2] == ("192.0.2.7/32", "2001:db8:100::1/128")
     assert router.endpoints[:2] == ("192.0.2.7/32", "2001:db8:100::1/128")
+
+
+def _seattle_with_links(first: str, second: str | None) -> str:
+    text = (ROOT / "topologies" / "seattle.yaml").read_text()
+    text = text.replace("ipv4: 198.18.0.0/31", first)
+    return text.replace("        ipv4: 198.18.0.2/31\n", "" if second is None else second)
+
+
+def test_a_planned_link_never_overlaps_a_declared_one():
+    from emulator.topology.loader import parse
+    # link a declares a /30 that covers the pool's first two /31s; link b takes the next free one
+    plan = resolve(parse(_seattle_with_links("ipv4: 198.18.0.0/30", None), "t.yaml"))
+    assert [lag.a_ipv4 for lag in plan.lags] == ["198.18.0.0/30", "198.18.0.4/31"]
+
+
+def test_the_internet_links_skip_a_declared_link_subnet():
+    from emulator.topology.loader import parse
+    plan = resolve(parse(_seattle_with_links("ipv4: 198.18.1.0/31",
+                                             "        ipv4: 198.18.1.2/31\n"), "t.yaml"))
+    internet = [link for link in plan.links if link.a_node.startswith("sea-ms")]
+    assert [(link.a_ipv4, link.b_ipv4) for link in internet] == [
+        ("198.18.1.5/31", "198.18.1.4/31"), ("198.18.1.7/31", "198.18.1.6/31")]
+
+
+def test_a_plan_bigger_than_the_address_pool_is_refused_by_name():
+    import ipaddress
+    from emulator.plan import resolve as resolver
+    pairs = resolver._pairs(ipaddress.ip_network("198.18.0.0/30"), {"198.18.0.0/31"}, "links")
+    assert next(pairs) == "198.18.0.2/31"
+    with pytest.raises(PlanError, match="links: the pool 198.18.0.0/30 has no free /31 left"):
+        next(pairs)
