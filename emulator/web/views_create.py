@@ -144,7 +144,10 @@ async def open_page(request: Request) -> Response:
 async def open_file(request: Request) -> Response:
     body = await json_body(request)
     path = Path(str(body.get("path", "")).strip())
-    if not str(path) or not path.is_file():
+    if path.suffix not in (".yaml", ".yml"):
+        # Only topology files: the portal never reads (and quotes in its errors) other files.
+        raise PortalRefusal(f"{str(path)!r} is not a topology file (.yaml or .yml)")
+    if not path.is_file():
         raise PortalRefusal(f"no topology file at {str(path)!r}")
     data, base = await run_in_threadpool(drafts.opened, path)
     found = portal_of(request).drafts.add(data, str(path), base)

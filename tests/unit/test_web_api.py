@@ -279,6 +279,11 @@ def test_a_file_the_cli_refuses_does_not_open(browser, tmp_path):
     answer = browser.post("/api/open", {"path": str(bad)})
     assert answer.status_code == 422 and "missing required field" in answer.json()["error"]
     assert browser.post("/api/open", {"path": str(tmp_path / "none.yaml")}).status_code == 400
+    secret = tmp_path / "secret.conf"
+    secret.write_text("password: hunter2\n")
+    refused = browser.post("/api/open", {"path": str(secret)})
+    assert refused.status_code == 400 and "not a topology file" in refused.json()["error"]
+    assert "hunter2" not in refused.text
 
 
 # ---- mapslab portal ----
