@@ -5,6 +5,17 @@ import argparse
 from pathlib import Path
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--port must be a number, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be 0-65535, not {value}")
+    return value
+
+
 def cmd_portal(args: argparse.Namespace) -> int:
     from emulator.web import server
 
@@ -22,7 +33,7 @@ def cmd_portal(args: argparse.Namespace) -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser("portal", help="a local web portal: the page's turn-up screens and the "
                                       "lab view (Ctrl-C stops it, labs stay)")
-    p.add_argument("--port", type=int, default=8075,
+    p.add_argument("--port", type=_port, default=8075,
                    help="TCP port (default 8075; 0 picks a free one)")
     p.add_argument("--listen", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, loopback only)")

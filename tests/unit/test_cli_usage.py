@@ -1,4 +1,4 @@
-"""`mapslab fail --help` says what TARGET names for every registered scenario."""
+"""Usage lines that say what an argument takes: fail, failover and portal."""
 from __future__ import annotations
 
 import subprocess
@@ -45,3 +45,11 @@ def test_fail_still_needs_a_target() -> None:
 def _help_of(command: str) -> str:
     return subprocess.run([sys.executable, "-m", "emulator.cli.main", command, "--help"],
                           capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def test_a_portal_port_out_of_range_is_a_usage_error() -> None:
+    for port in ("99999", "-1", "x"):
+        done = subprocess.run([sys.executable, "-m", "emulator.cli.main", "portal", "--port",
+                               port], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and "--port must be" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
