@@ -103,6 +103,10 @@ def recorded_lab(state: str, run_root: Path, monkeypatch) -> RecordedLab:
     source = RECORDINGS / state
     labdir = LabDir(LAB, run_root)
     shutil.copytree(source / "dir", labdir.path)
+    # git keeps no empty folder: a Maildir's cur/ and tmp/ (maildir(5)) come back
+    # here, as the lab itself creates them.
+    for folder in ("cur", "new", "tmp"):
+        (labdir.path / "maildir" / folder).mkdir(parents=True, exist_ok=True)
     topology = labdir.path / "topology.yaml"
     topology.write_text(topology.read_text().replace(PREFIX_SET[0], str(PREFIX_SET[1])))
     host = RecordedHost(source / "commands", labdir.path / "nodes")
