@@ -1,7 +1,7 @@
 """The auto turn-up's optimized-routing steps one at a time, so that a rehearsal can stop between
 them: register the topology's `registered-asns`, then activate its `activated: true` prefixes
 with their origins' keys. The same portal functions a user calls (emulator.portal.registration);
-`registration.apply_declared` is both at once.
+`apply` is both at once.
 """
 from __future__ import annotations
 
@@ -41,3 +41,11 @@ def activate(labdir: LabDir, plan: Plan) -> PeeringState:
         activate_prefix(labdir, plan, prefix, registration.peering_service_prefix_key)
     wait_edges_judged(labdir, plan)
     return store.require(labdir)
+
+
+def apply(labdir: LabDir, plan: Plan, topo: Topology) -> PeeringState:
+    """Auto turn-up: register every ASN of `registered-asns`, activate every prefix declared
+    `activated: true` with its origin's key, and wait until the edges judged them."""
+    for declared in topo.registered_asns:
+        register_asn(labdir, plan, declared.name, declared.asn)
+    return activate(labdir, plan)

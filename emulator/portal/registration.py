@@ -26,9 +26,8 @@ from emulator.plan.model import Plan, Role
 from emulator.portal import notify, store
 from emulator.portal.notify import Milestone
 from emulator.portal.provisioning import sync
-from emulator.portal.store import ActivatedPrefix, AsnRegistration, Note, PeeringState
+from emulator.portal.store import ActivatedPrefix, AsnRegistration, Note
 from emulator.topology.addresses import Use, asn_range
-from emulator.topology.intent import Topology
 
 # Azure resource names; the lab's own, conservative rule.
 RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
@@ -175,18 +174,3 @@ def wait_edges_judged(labdir: LabDir, plan: Plan, seconds: float | None = None) 
     wait.until("prefixes", lambda: edge_routes(plan, lambda node: labdir.path / "nodes" / node),
                misjudged, seconds)
 
-
-def apply_declared(labdir: LabDir, plan: Plan, topo: Topology) -> PeeringState:
-    """Auto turn-up: register every ASN of `registered-asns`, activate every prefix declared
-    `activated: true` with its origin's key, and wait until the edges judged them."""
-    for declared in topo.registered_asns:
-        register_asn(labdir, plan, declared.name, declared.asn)
-    announced = origins(plan)
-    for prefix in plan.activated_prefixes:
-        registration = store.require(labdir).registration_of(announced[prefix].asn)
-        if registration is None:
-            raise WorkflowError(f"cannot activate {prefix} (declared activated): its origin "
-                                f"AS{announced[prefix].asn} is not in registered-asns")
-        activate_prefix(labdir, plan, prefix, registration.peering_service_prefix_key)
-    wait_edges_judged(labdir, plan)
-    return store.require(labdir)

@@ -23,7 +23,7 @@ from emulator.plan.model import Plan
 from emulator.portal import notify, store
 from emulator.portal.notify import Milestone
 from emulator.portal.provisioning import provision, sync
-from emulator.portal.registration import apply_declared
+from emulator.portal.declared import apply as apply_declared
 from emulator.portal.review import changed_fixed_fields, review
 from emulator.portal.state import ConnectionProgress, ConnectionState
 from emulator.portal.store import ConnectionRecord, Note, PeeringResource, PeeringState

@@ -11,7 +11,7 @@ import pytest
 
 from emulator.cli import portal_views
 from emulator.portal import undo
-from emulator.portal import provisioning, registration, store, turnup
+from emulator.portal import declared, provisioning, registration, store, turnup
 from emulator.edge.agent import AgentConfig, read_policy
 from emulator.edge.policy import Outcome, judge
 from emulator.core.errors import WaitTimeout, WorkflowError
@@ -398,14 +398,14 @@ def test_apply_declared_gives_the_declared_intent(labdir, plan):
     plan = resolve(topo)
     turnup.create(labdir, topo)
     turn_up(labdir, plan)
-    state = registration.apply_declared(labdir, plan, topo)
+    state = declared.apply(labdir, plan, topo)
     assert state.registered_asns == [64500, 64501, 65537]
     # Every prefix the topology declares `activated: true`, the /25 among them.
     assert state.activated_prefixes == list(plan.activated_prefixes)
     assert LONG in state.activated_prefixes
     assert state.prefix(LONG).peering_service_prefix_key == state.registration_of(
         64501).peering_service_prefix_key
-    assert registration.apply_declared(labdir, plan, topo) == state
+    assert declared.apply(labdir, plan, topo) == state
 
 
 def test_settle_waits_until_the_edges_judged_under_the_new_registrations(labdir, topo, plan):
