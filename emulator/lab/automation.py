@@ -118,6 +118,16 @@ def edge_sees_lag(lab: Running, lag: Lag) -> bool:
     return True
 
 
+def peer_sees_lag(lab: Running, lag: Lag) -> bool:
+    """The peer's end of the LAG collecting and distributing too, within the lacp_setup budget."""
+    try:
+        wait.until("lacp_setup", lambda: lab.driver.observe(lag.a_node, lag),
+                   lambda s: "" if s.up else lag_diff(s))
+    except WaitTimeout:
+        return False
+    return True
+
+
 def edge_configures_bgp(lab: Running, lag: Lag) -> int:
     """The edge automation configures BGP on one link: its ExaBGP; returns the pid."""
     d = lab.node_dir(lag.b_node) / lag.ifname
@@ -199,7 +209,11 @@ def _lag_up(run: Run) -> None:
     configure = run.allows(Step.BGP_CONFIGURED)
 
     def automation(lag: Lag) -> bool:
-        return edge_automation(lab, lag) is not None if configure else edge_sees_lag(lab, lag)
+        if configure:
+            return edge_automation(lab, lag) is not None
+        # Held at lag-up: the rehearsal looks at both ends, so stop once both collect and
+        # distribute (IEEE 802.1AX-2014 6.4.15: each end's Mux reaches it on its own).
+        return edge_sees_lag(lab, lag) and peer_sees_lag(lab, lag)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         seen = list(pool.map(automation, todo))
