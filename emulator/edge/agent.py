@@ -59,7 +59,7 @@ def as_path(attributes: dict[str, Any]) -> list[int]:
     return path
 
 
-PEERING_POLL = 0.25
+PEERING_POLL = 0.1
 
 ORIGINS = ("igp", "egp", "incomplete")
 
@@ -117,11 +117,21 @@ def read_policy(config: AgentConfig) -> tuple[EdgePolicy, float]:
                                config.microsoft_prefixes), 0.0
 
 
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    """What tells one version of a file from the next: inode, size, modification time."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class EdgeAgent:
     def __init__(self, config: AgentConfig, commands: IO[str], fib: Fib | None = None):
         self.config = config
         self.commands = commands
         self.fib = fib or NoFib()
+        self.peering_stamp = _stamp(config.peering_file) if config.peering_file else None
         self.policy, self.policy_mtime = read_policy(config)
         self.rib: dict[str, dict[str, dict[str, Any]]] = {}
         self.torn_down: set[str] = set()
@@ -129,6 +139,10 @@ class EdgeAgent:
 
     def reload_policy(self) -> bool:
         """Judge every held route again if the peering's registrations changed."""
+        stamp = _stamp(self.config.peering_file)
+        if stamp is not None and stamp == self.peering_stamp:
+            return False            # the same file as last read (replaced files change inode)
+        self.peering_stamp = stamp
         policy, mtime = read_policy(self.config)
         if mtime == self.policy_mtime and policy == self.policy:
             return False

@@ -128,12 +128,33 @@ def peer_sees_lag(lab: Running, lag: Lag) -> bool:
     return True
 
 
+def prestart_speakers(runtime: NetnsRuntime, plan: Plan, labdir: LabDir) -> None:
+    """Every link's ExaBGP and agent, started with no neighbor while the LAGs come up."""
+    for lag in plan.lags:
+        d = labdir.node(lag.b_node) / lag.ifname
+        d.mkdir(parents=True, exist_ok=True)
+        exabgp.prestart(runtime, plan, plan.node(lag.b_node), lag, d, labdir.events_file)
+
+
 def edge_configures_bgp(lab: Running, lag: Lag) -> int:
-    """The edge automation configures BGP on one link: its ExaBGP; returns the pid."""
+    """The edge automation configures BGP on one link: the neighbors of its ExaBGP (the
+    speaker started ahead of the LAG, once it is ready), or a new ExaBGP; returns the pid."""
     d = lab.node_dir(lag.b_node) / lag.ifname
     d.mkdir(parents=True, exist_ok=True)
-    pid = exabgp.start(lab.runtime, lab.plan, lab.plan.node(lag.b_node), lag, d,
-                       lab.dir.events_file)
+    node = lab.plan.node(lag.b_node)
+    pid = exabgp.running_pid(d)
+    if pid is not None:
+        try:
+            wait.until("daemon_socket", lambda: exabgp.ready(d),
+                       lambda ready: "" if ready else f"{lag.b_node} {lag.ifname}: ExaBGP "
+                       f"(pid {pid}) has not started its agent (no {d / 'routes.json'})")
+        except WaitTimeout:
+            exabgp.stop(pid)        # hung before its agent: a new speaker takes its place
+            pid = None
+    if pid is not None:
+        exabgp.configure(lab.plan, node, lag, d, pid)
+    else:
+        pid = exabgp.start(lab.runtime, lab.plan, node, lag, d, lab.dir.events_file)
     lab.dir.event(EventKind.BGP_CONFIGURED, node=lag.b_node, lag=lag.name,
                   waited_for_lacp=lab.plan.edge_waits_for_lacp)
     return pid

@@ -181,11 +181,15 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
            step: Callable[[str], None], run: automation.Run | None = None) -> Lab:
     """Every node and link, Microsoft's ports configured: the turn-up's first step."""
     run = run or automation.Run(None, None, holds.Hold(), step)    # type: ignore[arg-type]
-    for node in plan.nodes:
+    def create(node) -> None:
         runtime.create_node(node.name, node_sysctls(node))
         if node.endpoints:
             runtime.configure(node.name, "lo", node.endpoints)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:     # each node's own netlink socket
+        list(pool.map(create, plan.nodes))
     step(f"{len(plan.nodes)} nodes (network namespaces)")
+    automation.prestart_speakers(runtime, plan, labdir)
 
     for lag in plan.lags:
         for member in lag.members:
@@ -210,6 +214,15 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     driver = _driver(state.lag_driver, runtime, labdir)
     lab = Lab(plan, labdir, runtime, driver)
     run.lab = lab
+    # The router programs start in the background while the LAGs are configured and the edge
+    # automation waits for them (a session's address appears with its LAG's port; the programs
+    # retry until then); the peer's routers are held back by a rehearsal that stops before
+    # Established.
+    peer_bgp = run.allows(Step.SESSIONS_ESTABLISHED)
+    daemons = [n for n in plan.nodes if peer_bgp or n.role is not Role.PEER_ROUTER]
+    pool = ThreadPoolExecutor(max_workers=8)
+    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons]
+    pool.shutdown(wait=False)
     lag_nodes = [n for n in plan.nodes if plan.lags_of(n.name)]
     # Microsoft's ports, and the peer's LACP too unless a rehearsal holds before lag-up.
     lacp_now = lag_nodes if run.allows(Step.LAG_UP) else automation.edge_lag_nodes(plan)
@@ -220,13 +233,6 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
          + ("" if run.allows(Step.LAG_UP) else "; the peer's LACP is held"))
     portal.ports_configured(labdir, plan)
 
-    # The router programs start in the background while the edge automation waits for the
-    # LAGs; the peer's routers are held back by a rehearsal that stops before Established.
-    peer_bgp = run.allows(Step.SESSIONS_ESTABLISHED)
-    daemons = [n for n in plan.nodes if peer_bgp or n.role is not Role.PEER_ROUTER]
-    pool = ThreadPoolExecutor(max_workers=8)
-    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons]
-    pool.shutdown(wait=False)
     deferred = (() if run.allows(Step.LAG_UP) else (holds.PEER_LAGS,)) + (
         () if peer_bgp else (holds.PEER_BGP,))
     holds.write(labdir.path, holds.held(run.hold.turnup, None, deferred))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -14,6 +16,15 @@ from emulator.nodes.base import Host as Runtime
 # judges from the wire what ExaBGP's parsing hides (emulator.edge.received).
 AGENT_API = ["  api {", "    processes [ agent ];", "    neighbor-changes;",
              "    receive { parsed; consolidate; update; notification; }", "  }"]
+
+
+# ExaBGP's reactor sleeps speed/100 s between loops when no socket is ready (exabgp.reactor.loop):
+# the default 1.0 wakes it 100 times a second in an idle lab. At 5.0 it sleeps 50 ms; a socket or
+# API pipe that is ready still wakes it at once, and keepalives (1 s and more) keep their time.
+REACTOR_SPEED = "5.0"
+# A link's neighbors listen on their own address (ExaBGP binds it when the configuration that
+# names the neighbor is loaded): no socket on port 179 before the edge configured BGP.
+LISTEN = ["  listen 179;"]
 
 
 def _neighbor(plan: Plan, node: Node, session: BgpSession, extra: list[str]) -> list[str]:
@@ -39,13 +50,14 @@ def _neighbor(plan: Plan, node: Node, session: BgpSession, extra: list[str]) -> 
 
 
 def render(plan: Plan, node: Node, lag: Lag, agent_config: Path | str,
-           python: str = sys.executable) -> str:
-    """One ExaBGP per interconnect link, so that each link's BGP is gated on its own LAG."""
+           python: str = sys.executable, neighbors: bool = True, listen: bool = False) -> str:
+    """One ExaBGP per interconnect link, so that each link's BGP is gated on its own LAG.
+    neighbors=False: the speaker started ahead of the LAG, with its agent and no BGP at all."""
     lines = ["process agent {", f"  run {python} -m emulator.edge.agent {agent_config};",
              "  encoder json;", "}", ""]
-    for session in plan.sessions_of(node.name):
+    for session in plan.sessions_of(node.name) if neighbors else ():
         if session.b_node == node.name and session.lag == lag.name:
-            lines += _neighbor(plan, node, session, AGENT_API)
+            lines += _neighbor(plan, node, session, AGENT_API + (LISTEN if listen else []))
     return "\n".join(lines)
 
 
@@ -67,6 +79,7 @@ def _environment(bind: list[str], log: Path) -> dict[str, str]:
         # Listen on the session addresses too, so a restarted peer is accepted at once instead
         # of waiting out ExaBGP's reconnect back-off.
         "exabgp_tcp_bind": " ".join(bind),
+        "exabgp_reactor_speed": REACTOR_SPEED,
         "exabgp_log_destination": str(log),
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
@@ -106,3 +119,49 @@ def start(runtime: Runtime, plan: Plan, node: Node, lag: Lag, d: Path, events_fi
     (d / "agent.json").write_text(json.dumps(config.__dict__))
     (d / "exabgp.conf").write_text(render(plan, node, lag, d / "agent.json"))
     return _spawn(runtime, node, d, _environment(local_addresses(plan, lag), d / "exabgp.log"))
+
+
+def prestart(runtime: Runtime, plan: Plan, node: Node, lag: Lag, d: Path,
+             events_file: Path) -> int:
+    """The link's ExaBGP and agent, started ahead of its LAG with no neighbor and no listening
+    socket: Python and ExaBGP take most of a second to start, the LAG a fraction of one. The
+    edge still configures BGP only after the LAG is up (`configure`)."""
+    config = agent_config(plan, node, lag, str(d), str(events_file))
+    (d / "routes.json").unlink(missing_ok=True)
+    (d / "agent.json").write_text(json.dumps(config.__dict__))
+    (d / "exabgp.conf").write_text(render(plan, node, lag, d / "agent.json", neighbors=False))
+    return _spawn(runtime, node, d, _environment([], d / "exabgp.log"))
+
+
+def ready(d: Path) -> bool:
+    """A prestarted speaker loaded its configuration and started its agent (whose first act
+    is to write routes.json): its signal handlers are in place."""
+    return (d / "routes.json").exists()
+
+
+def running_pid(d: Path) -> int | None:
+    """The pid of the link's ExaBGP when it runs (this machine's processes), else None."""
+    try:
+        pid = int((d / "exabgp.pid").read_text().split()[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if str(d / "exabgp.conf").encode() in cmdline else None
+
+
+def configure(plan: Plan, node: Node, lag: Lag, d: Path, pid: int) -> None:
+    """Give a running speaker the link's neighbors: the configuration with them, then SIGUSR1
+    (ExaBGP reloads its configuration and keeps its API process)."""
+    tmp = d / "exabgp.conf.tmp"
+    tmp.write_text(render(plan, node, lag, d / "agent.json", listen=True))
+    os.replace(tmp, d / "exabgp.conf")
+    os.kill(pid, signal.SIGUSR1)
+
+
+
+def stop(pid: int) -> None:
+    """SIGKILL a speaker that never became ready (it may be gone already)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass

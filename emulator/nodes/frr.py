@@ -46,6 +46,9 @@ def render_bgpd(plan: Plan, node: Node, log_file: str) -> str:
         " bgp bestpath as-path multipath-relax",
         # No graceful restart (RFC 4724): failover is measured on withdrawn paths.
         " bgp graceful-restart-disable",
+        # FRR holds a new peer's first UPDATEs for its subgroup coalesce time (1 s by
+        # default) to group peers; a lab's sessions come up together, 50 ms is enough.
+        " coalesce-time 50",
         f" timers bgp {plan.timers.keepalive} {plan.timers.hold}",
     ]
     for session in sessions:
