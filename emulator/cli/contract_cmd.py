@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator.core.errors import UsageError
 from emulator.core.labdir import LabDir
-from emulator.nodes import registry
-from emulator.plan.contract import NodeContract, contracts
-from emulator.plan.resolve import resolve
-from emulator.topology.loader import load
+
+if TYPE_CHECKING:
+    from emulator.plan.contract import NodeContract
 
 
 def render(c: NodeContract) -> str:
@@ -36,6 +36,7 @@ def render(c: NodeContract) -> str:
 
 def write_configs(plan, found: list[NodeContract], out_dir: Path) -> list[Path]:
     """The lab's own configuration per node, as a starting point for the user's."""
+    from emulator.nodes import registry
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for c in found:
@@ -49,6 +50,9 @@ def write_configs(plan, found: list[NodeContract], out_dir: Path) -> list[Path]:
 
 
 def cmd_contract(args: argparse.Namespace) -> int:
+    from emulator.plan.contract import contracts
+    from emulator.plan.resolve import resolve
+    from emulator.topology.loader import load
     path = Path(args.topology)
     plan = resolve(load(path), path.resolve().parent)
     found = contracts(plan, args.node)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from emulator.cli import portal_views
 from emulator.cli.common import format_arg, lab_arg, lab_of, print_json
+
+
+def _views():
+    """The portal's views (they load the topology and plan machinery: imported when used)."""
+    from emulator.cli import portal_views
+    return portal_views
 
 
 def _labdir(lab: str):
@@ -29,7 +34,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json([_delivered(d) for d in found])
     else:
-        print(portal_views.render_events(found), end="")
+        print(_views().render_events(found), end="")
     return 0
 
 

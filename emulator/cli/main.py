@@ -94,8 +94,8 @@ def cmd_down(args: argparse.Namespace) -> int:
         deployment.down(Path(args.lab))
         print(f"destroyed the {args.runtime} lab of {args.lab}")
         return 0
-    from emulator.lab import lifecycle as lab
-    result = lab.down(_lab_of(args.lab))
+    from emulator.lab import teardown
+    result = teardown.down(_lab_of(args.lab))
     if result.namespaces or result.was_recorded:
         print(f"lab {result.lab!r}: removed {result.namespaces} namespaces and their processes")
     else:

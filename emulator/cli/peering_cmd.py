@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from emulator.cli import portal_views
 from emulator.cli.common import format_arg, lab_arg, lab_of, print_json
+
+
+def _views():
+    """The portal's views (they load the topology and plan machinery: imported when used)."""
+    from emulator.cli import portal_views
+    return portal_views
 
 
 def peering_json(state, found, held) -> dict:
@@ -28,13 +33,13 @@ def peering_json(state, found, held) -> dict:
 def cmd_peering(args: argparse.Namespace) -> int:
     from emulator.core import hold
     from emulator.portal import provisioning
-    labdir, plan = portal_views.attach(lab_of(args.lab))
+    labdir, plan = _views().attach(lab_of(args.lab))
     state, found = provisioning.status(labdir, plan)
     held = hold.read(labdir.path).step
     if args.format == "json":
         print_json(peering_json(state, found, held))
         return 0
-    print(portal_views.render_status(state, found), end="")
+    print(_views().render_status(state, found), end="")
     if held is not None:
         print(f"turn-up held at {held} (`mapslab continue {labdir.lab}` takes the next step)")
     return 0
@@ -42,7 +47,7 @@ def cmd_peering(args: argparse.Namespace) -> int:
 
 def cmd_asn_register(args: argparse.Namespace) -> int:
     from emulator.portal import registration
-    labdir, plan = portal_views.attach(lab_of(args.lab))
+    labdir, plan = _views().attach(lab_of(args.lab))
     registered = registration.register_asn(labdir, plan, args.name, args.asn)
     registration.wait_edges_judged(labdir, plan)
     if args.format == "json":
@@ -57,7 +62,7 @@ def cmd_asn_register(args: argparse.Namespace) -> int:
 
 def cmd_asn_deregister(args: argparse.Namespace) -> int:
     from emulator.portal import registration, undo
-    labdir, plan = portal_views.attach(lab_of(args.lab))
+    labdir, plan = _views().attach(lab_of(args.lab))
     removed = undo.deregister_asn(labdir, plan, args.name)
     registration.wait_edges_judged(labdir, plan)
     print(f"deregistered {removed.name} (AS{removed.asn}); the edges judged its routes again")
@@ -66,7 +71,7 @@ def cmd_asn_deregister(args: argparse.Namespace) -> int:
 
 def cmd_prefix_activate(args: argparse.Namespace) -> int:
     from emulator.portal import registration
-    labdir, plan = portal_views.attach(lab_of(args.lab))
+    labdir, plan = _views().attach(lab_of(args.lab))
     activated = registration.activate_prefix(labdir, plan, args.prefix, args.key)
     registration.wait_edges_judged(labdir, plan)
     print(f"activated {activated.prefix} (origin AS{activated.origin_asn}): "
@@ -76,7 +81,7 @@ def cmd_prefix_activate(args: argparse.Namespace) -> int:
 
 def cmd_prefix_deactivate(args: argparse.Namespace) -> int:
     from emulator.portal import registration, undo
-    labdir, plan = portal_views.attach(lab_of(args.lab))
+    labdir, plan = _views().attach(lab_of(args.lab))
     removed = undo.deactivate_prefix(labdir, plan, args.prefix)
     registration.wait_edges_judged(labdir, plan)
     print(f"deactivated {removed.prefix} (origin AS{removed.origin_asn}); the edges judged it "

@@ -13,18 +13,21 @@ import json
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from emulator.core.errors import MapsLabError, PlanError, Problem
-from emulator.topology.intent import Topology
-from emulator.topology.loader import Loc, read_file
-from emulator.topology.validate import (Report, problem_findings, render_json, render_text,
-                                        validate, validate_change)
-from emulator.topology.yamlread import clip
+
+if TYPE_CHECKING:
+    from emulator.topology.intent import Topology
+    from emulator.topology.loader import Loc
+    from emulator.topology.validate import Report
 
 SHAPE_FIRST = "until the errors above are fixed"
 
 
 def _programs(topo: Topology, lines: dict[Loc, int], source: str) -> list[Problem]:
     from emulator.nodes import preflight
+    from emulator.topology.yamlread import clip
     try:
         return preflight.problems(topo, lines, Path(source).resolve().parent)
     except MapsLabError as exc:
@@ -34,6 +37,7 @@ def _programs(topo: Topology, lines: dict[Loc, int], source: str) -> list[Proble
 
 def _plan(topo: Topology, source: str) -> list[Problem]:
     from emulator.plan.resolve import resolve
+    from emulator.topology.yamlread import clip
     try:
         resolve(topo, Path(source).resolve().parent)
     except PlanError as exc:
@@ -43,6 +47,8 @@ def _plan(topo: Topology, source: str) -> list[Problem]:
 
 def check(source: str, against: str | None = None) -> tuple[Report, list[str]]:
     """The report of every stage that could run, and what could not be checked (and why)."""
+    from emulator.topology.loader import read_file
+    from emulator.topology.validate import Report, problem_findings, validate, validate_change
     loaded = read_file(source)
     skipped: list[str] = []
     extra = list(problem_findings(loaded.problems))
@@ -70,6 +76,7 @@ def check(source: str, against: str | None = None) -> tuple[Report, list[str]]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from emulator.topology.validate import render_json, render_text
     report, skipped = check(args.topology, args.against)
     if args.format == "json":
         data = render_json(report, args.topology)

@@ -37,8 +37,8 @@ from emulator.topology.loader import load, load_with_lines
 from emulator.topology.validate import render_text, validate
 from emulator.plan.model import Plan, Role
 from emulator.plan.resolve import recorded_plan, resolve
-from emulator.runtime.netns import (NetnsRuntime, destroy_namespaces, lab_namespaces, namespace,
-                                    namespace_pids)
+from emulator.runtime.netns import NetnsRuntime, lab_namespaces, namespace
+from emulator.lab.teardown import DownReport, down, lab_processes, leftovers  # noqa: F401
 
 Progress = Callable[[str], None]
 
@@ -299,50 +299,3 @@ def start_monitor(lab: Lab) -> None:
                       [exabgp.sys.executable, "-m", "emulator.lab.monitor", lab.plan.lab],
                       d / "monitor.log",
                       env={"PYTHONPATH": str(Path(__file__).resolve().parents[2])})
-
-
-def lab_processes(name: str) -> list[int]:
-    """Processes that belong to the lab: in its namespaces, or using its directory."""
-    marker = str(LabDir(name).path) + "/"
-    pids = {pid for ns in lab_namespaces(name) for pid in namespace_pids(ns)}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if marker in cmdline:
-                pids.add(int(entry.name))
-    return sorted(pids)
-
-
-def leftovers(name: str) -> list[str]:
-    """What of the lab is still on this host: namespaces, processes, its directory."""
-    found = [f"namespace {ns}" for ns in lab_namespaces(name)]
-    found += [f"process {pid}" for pid in lab_processes(name)]
-    if LabDir(name).path.exists():
-        found.append(f"directory {LabDir(name).path}")
-    return found
-
-
-@dataclass(frozen=True)
-class DownReport:
-    lab: str
-    namespaces: int
-    was_recorded: bool
-
-
-def down(name: str) -> DownReport:
-    """Remove every trace of the lab; idempotent, and needs only the lab's name."""
-    labdir = LabDir(name)
-    recorded: list[str] = []
-    was_recorded = labdir.exists()
-    if was_recorded:
-        try:
-            recorded = labdir.read_state().namespaces
-        except LabStateError:
-            recorded = []
-    namespaces = sorted(set(recorded) | set(lab_namespaces(name)))
-    destroy_namespaces(namespaces)
-    labdir.remove()
-    return DownReport(name, len(namespaces), was_recorded)

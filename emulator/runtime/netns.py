@@ -5,17 +5,19 @@ never connected to the host's network and removing the namespaces removes every 
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from pyroute2 import IPRoute, netns
-from pyroute2.netlink.exceptions import NetlinkError
+from typing import TYPE_CHECKING
 
 from emulator.core import wait
 from emulator.core.errors import CommandFailed
+
+if TYPE_CHECKING:        # pyroute2 takes a tenth of a second to import: `down` does without
+    from pyroute2 import IPRoute
 
 NETNS_DIR = Path("/run/netns")
 
@@ -33,21 +35,32 @@ def lab_namespaces(lab: str) -> list[str]:
 
 def namespace_pids(ns: str) -> list[int]:
     """Processes whose network namespace is ns (as `ip netns pids` finds them)."""
-    try:
-        target = os.stat(NETNS_DIR / ns)
-    except OSError:
-        return []
-    pids = []
-    for entry in Path("/proc").iterdir():
+    return pids_in([ns])[ns]
+
+
+def pids_in(namespaces: Sequence[str]) -> dict[str, list[int]]:
+    """Processes per network namespace, from one walk of /proc."""
+    found: dict[str, list[int]] = {ns: [] for ns in namespaces}
+    wanted = {}
+    for ns in namespaces:
+        try:
+            st = os.stat(NETNS_DIR / ns)
+        except OSError:
+            continue
+        wanted[(st.st_ino, st.st_dev)] = ns
+    if not wanted:
+        return found
+    for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            st = os.stat(entry / "ns" / "net")
+            st = os.stat(f"/proc/{entry.name}/ns/net")
         except OSError:
             continue
-        if (st.st_ino, st.st_dev) == (target.st_ino, target.st_dev):
-            pids.append(int(entry.name))
-    return pids
+        ns = wanted.get((st.st_ino, st.st_dev))
+        if ns is not None:
+            found[ns].append(int(entry.name))
+    return found
 
 
 class NetnsRuntime:
@@ -64,10 +77,12 @@ class NetnsRuntime:
 
     def _ip(self, node: str) -> IPRoute:
         if node not in self._ipr:
+            from pyroute2 import IPRoute
             self._ipr[node] = IPRoute(netns=self.ns(node))
         return self._ipr[node]
 
     def create_node(self, node: str, sysctls: Mapping[str, str]) -> None:
+        from pyroute2 import netns
         netns.create(self.ns(node))
         ipr = self._ip(node)
         ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
@@ -81,6 +96,7 @@ class NetnsRuntime:
 
     def configure(self, node: str, ifname: str, addresses: Sequence[str] = (),
                   arp: bool = True) -> None:
+        from pyroute2.netlink.exceptions import NetlinkError
         ipr = self._ip(node)
         index = ipr.link_lookup(ifname=ifname)[0]
         if not arp:
@@ -139,32 +155,39 @@ class NetnsRuntime:
 def destroy_namespaces(namespaces: Sequence[str]) -> None:
     """SIGKILL every process in the namespaces, wait for them to go, then remove the namespaces."""
     for sig_round in range(2):
-        pids = [pid for ns in namespaces for pid in namespace_pids(ns)]
+        pids = [pid for found in pids_in(namespaces).values() for pid in found]
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if pids:
-            try:
-                wait.until("process_exit", lambda: [p for p in pids if _alive(p)],
-                           lambda alive: f"still running: {alive}" if alive else "")
-            except Exception:
-                if sig_round:
-                    raise
-    for ns in namespaces:
+        if not pids:
+            break
         try:
-            netns.remove(ns)
-        except (OSError, NetlinkError):
-            pass
-        # netns.remove unmounts and unlinks; a half-created one may be a bare file.
-        path = NETNS_DIR / ns
-        if path.exists():
-            subprocess.run(["umount", "-l", str(path)], capture_output=True)
-            try:
-                path.unlink()
-            except OSError:
-                pass
+            wait.until("process_exit", lambda: [p for p in pids if _alive(p)],
+                       lambda alive: f"still running: {alive}" if alive else "")
+        except Exception:
+            if sig_round:
+                raise
+    for ns in namespaces:
+        _remove(NETNS_DIR / ns)
+
+
+MNT_DETACH = 2
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _remove(path: Path) -> None:
+    """Unmount a namespace's bind mount (lazily, as `ip netns delete` does) and unlink it; a
+    half-created one may be a bare file."""
+    if not path.exists():
+        return
+    if _libc.umount2(str(path).encode(), MNT_DETACH) != 0 and path.is_mount():
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+    try:
+        path.unlink()
+    except OSError:
+        pass
 
 
 def _alive(pid: int) -> bool:
