@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from emulator.nodes import bird, liveness, registry
 from emulator.nodes.base import Host, RouterView, far_end, run_quietly
+from emulator.observe import control_sockets
 from emulator.runtime.lag.state import LagState
 from emulator.plan.model import Plan, Role
 
@@ -79,7 +80,14 @@ class LocalHost:
     lab's directory, reachable from outside the nodes' namespaces."""
 
     def run(self, node: str, argv, check: bool = True, timeout: float = 30.0):
-        return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
+        # vtysh and birdc reads come off the programs' sockets, spawned only where those fail;
+        # the budget is the whole read's (a daemon that hangs costs `timeout` once).
+        started = time.monotonic()
+        found = control_sockets.answer(argv, timeout)
+        if found is not None:
+            return found
+        left = max(0.0, timeout - (time.monotonic() - started))
+        return subprocess.run(list(argv), capture_output=True, text=True, timeout=left,
                               stdin=subprocess.DEVNULL, check=False)
 
     def spawn(self, node, argv, log, env=None) -> int:
