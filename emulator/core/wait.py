@@ -27,6 +27,8 @@ BUDGETS: dict[str, float] = {
     "negative_window": 3.0,
 }
 INTERVAL = 0.05
+# Reads are cheap (control sockets, unixctl): a wait looks again at least five times a second.
+MAX_INTERVAL = 0.2
 
 T = TypeVar("T")
 
@@ -45,7 +47,7 @@ def until(budget: str, observe: Callable[[], T], diff: Callable[[T], str],
         if time.monotonic() >= deadline:
             raise WaitTimeout(budget, limit, last, difference)
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-        interval = min(interval * 1.5, 0.5)
+        interval = min(interval * 1.5, MAX_INTERVAL)
 
 
 def during(budget: str, observe: Callable[[], T], seconds: float | None = None,

@@ -189,7 +189,6 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     with ThreadPoolExecutor(max_workers=8) as pool:     # each node's own netlink socket
         list(pool.map(create, plan.nodes))
     step(f"{len(plan.nodes)} nodes (network namespaces)")
-    automation.prestart_speakers(runtime, plan, labdir)
 
     for lag in plan.lags:
         for member in lag.members:
@@ -223,6 +222,9 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     pool = ThreadPoolExecutor(max_workers=8)
     run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons]
     pool.shutdown(wait=False)
+    # Each link's ExaBGP, with no neighbor yet: ready by the time its LAG is (it gets its
+    # neighbors then, emulator.lab.automation.edge_configures_bgp).
+    automation.prestart_speakers(runtime, plan, labdir)
     lag_nodes = [n for n in plan.nodes if plan.lags_of(n.name)]
     # Microsoft's ports, and the peer's LACP too unless a rehearsal holds before lag-up.
     lacp_now = lag_nodes if run.allows(Step.LAG_UP) else automation.edge_lag_nodes(plan)
