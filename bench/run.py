@@ -221,6 +221,7 @@ def _kind(pid: int) -> str:
         return "?"
     for marker, kind in (("emulator.lab.monitor", "monitor (+ its ovs-appctl calls)"),
                          ("/internet/exabgp.conf", "exabgp (to the internet)"),
+                         ("/exabgp/exabgp.conf", "exabgp (one per edge)"),
                          ("exabgp server", "exabgp (per link)"), ("emulator.edge.agent", "edge agent"),
                          ("ovs-vswitchd", "ovs-vswitchd"), ("ovsdb-server", "ovsdb-server"),
                          ("bgpd", "bgpd"), ("zebra", "zebra"), ("bird", "bird")):
@@ -457,7 +458,7 @@ def measure_convergence(runs: int, workdir: Path, locations: int = 4) -> list[Co
 # ---- the report ----
 
 ROLE_NAMES = {Role.PEER_ROUTER: "peer router (FRR zebra + bgpd, OVS)",
-              Role.EDGE: "Microsoft edge (OVS, ExaBGP + agent per link, ExaBGP to the internet)",
+              Role.EDGE: "Microsoft edge (OVS, one ExaBGP, an agent per link)",
               Role.ROUTE_SERVER: "route server (BIRD)", Role.MEMBER: "member (BIRD)",
               Role.INTERNET: "internet (BIRD)",
               Role.SWITCH: "exchange LAN (bridge; the lab's monitor)"}

@@ -8,6 +8,12 @@ not know whose Optional bit is clear as an unknown transitive one, and its API c
 NOTIFICATION but a Cease, so the edge agent cannot do it: the speaker checks each attribute's
 flags and type before ExaBGP's parser and raises the NOTIFICATION ExaBGP then sends.
 
+And one reload rule it lacks: the edge removes a link's neighbors (its LAG went down) and adds them
+back once the LAG is up again, each time by a reload (SIGUSR1). ExaBGP 5.0.15 keeps a removed
+neighbor's peer until the peer has closed, a loop or more later; a reload in between finds the
+neighbor "unchanged", leaves the closing peer alone, and the neighbor is then gone for good. The
+speaker has such a peer start again (`reestablish`), as a changed neighbor would.
+
 Run as `python -m emulator.edge.speaker server CONFIG`, the arguments of the `exabgp` command.
 """
 from __future__ import annotations
@@ -52,8 +58,41 @@ def install() -> None:
     Attributes._parse_one = _parse_one          # type: ignore[method-assign]
 
 
+def closing(peer: Any) -> bool:
+    """A peer a reload removed (Peer.remove: torn down, not to restart) that has not closed."""
+    return getattr(peer, "_teardown", None) is not None and not getattr(peer, "_restart", True)
+
+
+def revive_readded(reactor: Any) -> list[str]:
+    """Have every configured neighbor whose peer is still closing from an earlier removal start
+    again with its new definition; the keys of those peers."""
+    revived = []
+    for key, neighbor in reactor.configuration.neighbors.items():
+        peer = reactor._peers.get(key)
+        if peer is not None and closing(peer):
+            peer.reestablish(neighbor)
+            revived.append(key)
+    return revived
+
+
+def install_reload_rule() -> None:
+    """After ExaBGP's own reload (Reactor.reload), revive the peers of re-added neighbors."""
+    from exabgp.reactor.loop import Reactor
+
+    reload: Callable[..., Any] = Reactor.reload
+
+    def _reload(self: Any) -> Any:
+        done = reload(self)
+        if done:
+            revive_readded(self)
+        return done
+
+    Reactor.reload = _reload                    # type: ignore[method-assign]
+
+
 def main() -> int:
     install()
+    install_reload_rule()
     from exabgp.application.main import main as exabgp_main
     sys.argv[0] = "exabgp"
     return int(exabgp_main() or 0)

@@ -28,7 +28,7 @@ from emulator.core.events import EventKind
 from emulator.core.hold import Hold, Step
 from emulator.core.labdir import LabDir
 from emulator.nodes import config as node_config
-from emulator.nodes import exabgp, firewall, registry
+from emulator.nodes import edge_bgp, firewall, registry
 from emulator.observe import observers as observe
 from emulator.observe.timeline import Timeline
 from emulator.plan.model import Lag, Node, Plan, Role
@@ -85,15 +85,12 @@ def start_lacp(lab: Running, nodes: list[Node]) -> None:
 
 
 def start_daemon(lab: Running, node: Node) -> None:
-    """A node's router program (or an edge's sessions to the internet)."""
+    """A node's router program (an edge's speaker is started apart: `start_speakers`)."""
     d = lab.dir.node(node.name)
     if node.role in (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET):
         node_config.install(lab.plan, node, d)
         firewall.apply(lab.runtime, lab.plan, node)     # the topology's forbidden flags, if set
         registry.kind_of(node).start(lab.runtime, lab.plan, node, d)
-    elif node.role is Role.EDGE and lab.plan.links_of(node.name):
-        (d / "internet").mkdir(exist_ok=True)
-        exabgp.start_internet(lab.runtime, lab.plan, node, d / "internet")
 
 
 def lag_diff(state) -> str:
@@ -128,33 +125,38 @@ def peer_sees_lag(lab: Running, lag: Lag) -> bool:
     return True
 
 
-def prestart_speakers(runtime: NetnsRuntime, plan: Plan, labdir: LabDir) -> None:
-    """Every link's ExaBGP and agent, started with no neighbor while the LAGs come up."""
-    for lag in plan.lags:
-        d = labdir.node(lag.b_node) / lag.ifname
-        d.mkdir(parents=True, exist_ok=True)
-        exabgp.prestart(runtime, plan, plan.node(lag.b_node), lag, d, labdir.events_file)
+def start_speakers(runtime: NetnsRuntime, plan: Plan, labdir: LabDir) -> None:
+    """Every edge's ExaBGP: its agents and its sessions to the internet, no link's neighbor."""
+    for node in plan.nodes_with(Role.EDGE):
+        if edge_bgp.runs_one(plan, node):
+            edge_bgp.start(runtime, plan, node, labdir.node(node.name), labdir.events_file)
+
+
+def _speaker_ready(lab: Running, node: Node) -> bool:
+    d = lab.node_dir(node.name)
+    try:
+        wait.until("daemon_socket", lambda: edge_bgp.ready(lab.plan, node, d),
+                   lambda ready: "" if ready else f"{node.name}: ExaBGP has not started its "
+                   f"agents yet (no routes.json)")
+    except WaitTimeout:
+        return False
+    return edge_bgp.running_pid(d) is not None
 
 
 def edge_configures_bgp(lab: Running, lag: Lag) -> int:
-    """The edge automation configures BGP on one link: the neighbors of its ExaBGP (the
-    speaker started ahead of the LAG, once it is ready), or a new ExaBGP; returns the pid."""
-    d = lab.node_dir(lag.b_node) / lag.ifname
-    d.mkdir(parents=True, exist_ok=True)
+    """The edge automation configures BGP on one link: the link's neighbors in the edge's
+    ExaBGP (started again first if it is not running or never became ready); returns its pid."""
     node = lab.plan.node(lag.b_node)
-    pid = exabgp.running_pid(d)
-    if pid is not None:
-        try:
-            wait.until("daemon_socket", lambda: exabgp.ready(d),
-                       lambda ready: "" if ready else f"{lag.b_node} {lag.ifname}: ExaBGP "
-                       f"(pid {pid}) has not started its agent (no {d / 'routes.json'})")
-        except WaitTimeout:
-            exabgp.stop(pid)        # hung before its agent: a new speaker takes its place
-            pid = None
-    if pid is not None:
-        exabgp.configure(lab.plan, node, lag, d, pid)
-    else:
-        pid = exabgp.start(lab.runtime, lab.plan, node, lag, d, lab.dir.events_file)
+    d = lab.node_dir(node.name)
+    with edge_bgp.lock(d):
+        if edge_bgp.running_pid(d) is None or not _speaker_ready(lab, node):
+            edge_bgp.stop(d)
+            edge_bgp.start(lab.runtime, lab.plan, node, d, lab.dir.events_file)
+            if not _speaker_ready(lab, node):
+                raise WaitTimeout("daemon_socket", wait.BUDGETS["daemon_socket"], None,
+                                  f"{node.name}: ExaBGP did not start its agents")
+        edge_bgp.set_link(lab.plan, node, d, lag, configured=True)
+        pid = edge_bgp.running_pid(d) or 0
     lab.dir.event(EventKind.BGP_CONFIGURED, node=lag.b_node, lag=lag.name,
                   waited_for_lacp=lab.plan.edge_waits_for_lacp)
     return pid

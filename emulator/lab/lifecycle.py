@@ -1,8 +1,9 @@
 """Bring a lab up and down on the embedded runtime (network namespaces).
 
-up:   topology → plan → namespaces and veths → exchange LAN → LAGs → FRR and BIRD →
-      per interconnect link, the edge automation waits for the LAG, then configures BGP
-      (starts ExaBGP) → wait for every session and the prefixes.
+up:   topology → plan → namespaces and veths → exchange LAN → router programs and each edge's
+      ExaBGP (no neighbor of the peer's yet), while the LAGs are configured → per interconnect
+      link, the edge automation waits for the LAG, then configures BGP (the link's neighbors,
+      by reload) → wait for every session and the prefixes.
 down: kill every process in the lab's namespaces, remove the namespaces and the lab directory.
       Needs nothing but the lab's name, so it works after a killed controller.
 """
@@ -222,9 +223,9 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     pool = ThreadPoolExecutor(max_workers=8)
     run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons]
     pool.shutdown(wait=False)
-    # Each link's ExaBGP, with no neighbor yet: ready by the time its LAG is (it gets its
-    # neighbors then, emulator.lab.automation.edge_configures_bgp).
-    automation.prestart_speakers(runtime, plan, labdir)
+    # Each edge's ExaBGP, with no neighbor of the peer's yet: ready by the time the LAGs are
+    # (a link gets its neighbors then, emulator.lab.automation.edge_configures_bgp).
+    automation.start_speakers(runtime, plan, labdir)
     lag_nodes = [n for n in plan.nodes if plan.lags_of(n.name)]
     # Microsoft's ports, and the peer's LACP too unless a rehearsal holds before lag-up.
     lacp_now = lag_nodes if run.allows(Step.LAG_UP) else automation.edge_lag_nodes(plan)

@@ -3,9 +3,9 @@ started them, and wait until each runs again.
 
 A node whose program stopped is restarted whole: its programs that still run are stopped
 first (FRR's zebra without its bgpd, OpenBGPD's FIB loop without bgpd), so that the node kind's
-own start-up finds the state it expects. A Microsoft edge's ExaBGP for one link is started again
-through the edge automation (which waits for the LAG before it configures BGP); the one towards
-the internet directly.
+own start-up finds the state it expects. A Microsoft edge's ExaBGP is started again with its
+sessions to the internet; each link it had is configured again through the edge automation
+(which waits for the LAG before it configures BGP).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import os
 import signal
 
 from emulator.core import wait
-from emulator.nodes import daemon, exabgp, liveness, registry
+from emulator.nodes import daemon, edge_bgp, liveness, registry
 from emulator.observe import observers as observe
 from emulator.plan.model import Role
 from emulator.lab.automation import edge_automation
@@ -33,14 +33,15 @@ def _stop(programs: list[liveness.Program]) -> None:
                                       for p in left))
 
 
-def _restart_edge(lab: Lab, node: str, stopped: list[liveness.Program]) -> None:
-    spec = lab.plan.node(node)
-    for program in stopped:
-        if program.what == "internet":
-            exabgp.start_internet(lab.runtime, lab.plan, spec, program.pid_file.parent)
-            continue
-        lag = next(l for l in lab.plan.lags_of(node) if l.name == program.what)
-        edge_automation(lab, lag)
+def _restart_edge(lab: Lab, node: str) -> None:
+    """The edge's ExaBGP again, with its internet sessions; then every link it had configured,
+    through the edge automation (which waits for the link's LAG before it configures BGP)."""
+    spec, d = lab.plan.node(node), lab.node_dir(node)
+    configured = set(edge_bgp.SpeakerState.read(d).links)
+    edge_bgp.start(lab.runtime, lab.plan, spec, d, lab.dir.events_file)
+    for lag in lab.plan.lags_of(node):
+        if lag.name in configured:
+            edge_automation(lab, lag)
 
 
 def restart_stopped(lab: Lab) -> list[liveness.Program]:
@@ -50,9 +51,8 @@ def restart_stopped(lab: Lab) -> list[liveness.Program]:
     stopped = observe.stopped_programs(plan, lab.node_dir, lab.host)
     for node in dict.fromkeys(p.node for p in stopped):
         spec = plan.node(node)
-        mine = [p for p in stopped if p.node == node]
         if spec.role is Role.EDGE:
-            _restart_edge(lab, node, mine)
+            _restart_edge(lab, node)
             continue
         d = lab.node_dir(node)
         _stop(liveness.programs(lab.host, plan, node, d))

@@ -3,8 +3,8 @@
 A router program that was killed or crashed leaves its pid file behind (FRR, BIRD and the
 programs the lab spawns all do): a pid file naming no live process is a program that stopped.
 A node kind lists its programs' pid-file names in `daemons` (FRR: zebra and bgpd); a Microsoft
-edge runs one ExaBGP per interconnect link whose BGP was configured, and one towards the
-internet. A pid file that cannot be read says nothing (not started yet): only a recorded pid
+edge runs one ExaBGP (emulator.nodes.edge_bgp). A pid file that cannot be read says nothing
+(not started yet): only a recorded pid
 that is gone counts.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator.nodes import daemon, registry
+from emulator.nodes import daemon, edge_bgp, registry
 from emulator.nodes.base import Host
 from emulator.plan.model import Plan, Role
 
@@ -38,10 +38,7 @@ def pid_files(plan: Plan, node: str, d: Path) -> list[tuple[str, Path, str]]:
     """(program, pid file, instance) the node should have running."""
     spec = plan.node(node)
     if spec.role is Role.EDGE:
-        found = [("exabgp", d / lag.ifname / "exabgp.pid", lag.name) for lag in plan.lags_of(node)]
-        if plan.links_of(node):
-            found.append(("exabgp", d / "internet" / "exabgp.pid", "internet"))
-        return found
+        return [("exabgp", edge_bgp.pid_file(d), "")] if edge_bgp.runs_one(plan, spec) else []
     if spec.role not in (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET):
         return []
     names = getattr(registry.kind_of(spec), "daemons", ())

@@ -174,10 +174,10 @@ def test_a_killed_daemon_is_named_by_status_and_check_and_recover_restarts_it(br
     from emulator.observe import status
     mapslab = str(Path(sys.executable).with_name("mapslab"))
     for pid_file in (breakable.node_dir("sea-pr1") / "bgpd.pid",
-                     breakable.node_dir("sea-ms2") / "lag1" / "exabgp.pid"):
+                     breakable.node_dir("sea-ms2") / "exabgp" / "exabgp.pid"):
         os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
     seen = status.status_table(status.status(breakable))
-    assert "sea-pr1: bgpd not running" in seen and "sea-ms2: exabgp (sea-1-b) not running" in seen
+    assert "sea-pr1: bgpd not running" in seen and "sea-ms2: exabgp not running" in seen
     assert "sea-1-a-v4               sea-pr1    sea-ms1    198.18.0.1           bgpd stopped" in seen
     mesh = checks.run_all(breakable)[1]
     assert mesh.check == "mesh-formed" and not mesh.passed

@@ -13,6 +13,7 @@ from emulator.core import wait
 from emulator.core.errors import FaultError, WaitTimeout
 from emulator.core.labdir import LabDir
 from emulator.judge import checks, scenarios
+from emulator.nodes import edge_bgp
 from emulator.plan.model import Plan
 from emulator.plan.resolve import resolve
 from emulator.topology.loader import load
@@ -70,7 +71,7 @@ def test_the_leak_is_an_edge_fault_refused_where_there_is_no_internet_session(tm
     assert scenarios.get("edge-leak").target_kind is scenarios.TargetKind.EDGE
     with pytest.raises(FaultError, match="not a microsoft-edge"):
         scenarios.inject(lab, "edge-leak", "sea-pr1")
-    with pytest.raises(FaultError, match="internet-facing ExaBGP is not running"):
+    with pytest.raises(FaultError, match="its ExaBGP is not running"):
         scenarios.inject(lab, "edge-leak", "sea-ms1")
     assert scenarios.active(lab) == []
 
@@ -78,11 +79,11 @@ def test_the_leak_is_an_edge_fault_refused_where_there_is_no_internet_session(tm
 def test_inject_announces_the_exchange_prefixes_to_the_internet_and_recover_takes_them_back(
         tmp_path, monkeypatch):
     lab = _lab(tmp_path)
-    d = lab.node_dir("sea-ms1") / "internet"
+    d = lab.node_dir("sea-ms1") / "exabgp"
     d.mkdir(parents=True)
     reloads = []
     monkeypatch.setattr("os.kill", lambda pid, sig: reloads.append((pid, sig)))
-    (d / "exabgp.pid").write_text("4242\n")
+    monkeypatch.setattr(edge_bgp, "running_pid", lambda node_dir: 4242)
     scenarios.inject(lab, "edge-leak", "sea-ms1")
     leaking = (d / "exabgp.conf").read_text()
     assert "unicast 192.0.2.0/24 next-hop self;" in leaking
@@ -98,8 +99,8 @@ def test_with_two_edges_leaking_only_the_last_recovery_waits_for_a_clean_table(t
                                                                                monkeypatch):
     lab = _lab(tmp_path, "internet-leak")        # the internet still hears a leak throughout
     for edge in ("sea-ms1", "sea-ms2"):
-        (lab.node_dir(edge) / "internet").mkdir(parents=True)
-        (lab.node_dir(edge) / "internet" / "exabgp.pid").write_text("4242\n")
+        (lab.node_dir(edge) / "exabgp").mkdir(parents=True)
+    monkeypatch.setattr(edge_bgp, "running_pid", lambda node_dir: 4242)
     monkeypatch.setattr("os.kill", lambda pid, sig: None)
     monkeypatch.setitem(wait.BUDGETS, "prefixes", 0.2)
     older = scenarios.inject(lab, "edge-leak", "sea-ms1")

@@ -4,6 +4,7 @@ results."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from emulator.core.labdir import LabDir
 from emulator.judge import scenarios
 from emulator.judge.scenarios import TargetKind
 from emulator.judge.scenarios import routers
+from emulator.nodes import edge_bgp
 from emulator.plan.model import Plan
 from emulator.plan.resolve import resolve
 from emulator.runtime.fake import FakeRuntime
@@ -143,23 +145,25 @@ def test_lacp_mismatch_is_refused_on_kernel_bonds_before_anything_is_recorded(la
 
 
 def test_lag_down_takes_every_member_down_and_bgp_comes_back_through_the_automation(
-        lab, monkeypatch, sleeper):
-    speaker = lab.node_dir("sea-ms1") / "lag0"
-    speaker.mkdir()
-    (speaker / "exabgp.pid").write_text(f"{sleeper.pid}\n")
+        lab, monkeypatch, speaker):
+    exabgp = speaker("sea-ms1", ["sea-1-a"])
     automation: list[tuple] = []
     from emulator.lab import automation as lab_automation
     monkeypatch.setattr(lab_automation, "edge_automation", lambda lab, lag: automation.append(
-        (lag.name, list(lab.runtime.runs("sea-pr1")[-2:]), sleeper.wait(timeout=5))))
+        (lag.name, list(lab.runtime.runs("sea-pr1")[-2:]), exabgp.wait(timeout=5))))
     scenarios.inject(lab, "lag-down", "sea-1-a")
     assert lab.runtime.runs("sea-pr1") == [("ip", "link", "set", "lag0m1", "down"),
                                            ("ip", "link", "set", "lag0m2", "down")]
-    assert automation == [] and sleeper.poll() is None
+    assert automation == [] and exabgp.poll() is None
     scenarios.recover(lab)
-    # The link's speaker is stopped before the members come up, and the edge automation (which
-    # waits for the LAG and records lag-up) configures BGP again once they are.
+    # The link's neighbors leave the edge's speaker (its configuration rewritten, then SIGUSR1:
+    # reload) before the members come up, and the edge automation (which waits for the LAG and
+    # records lag-up) configures BGP again once they are.
     assert automation == [("sea-1-a", [("ip", "link", "set", "lag0m1", "up"),
-                                       ("ip", "link", "set", "lag0m2", "up")], -9)]
+                                       ("ip", "link", "set", "lag0m2", "up")], -signal.SIGUSR1)]
+    d = lab.node_dir("sea-ms1")
+    assert edge_bgp.SpeakerState.read(d).links == []
+    assert "neighbor 198.18.0.0" not in (d / "exabgp" / "exabgp.conf").read_text()
     stopped = [e for e in lab.dir.events() if e["kind"] == "bgp-state"]
     assert {(e["peer"], e["state"], e["reason"]) for e in stopped} == {
         ("198.18.0.0", "down", "speaker stopped"), ("2001:db8:ffff::", "down", "speaker stopped")}
@@ -192,6 +196,27 @@ def sleeper():
     proc.wait()
 
 
+@pytest.fixture
+def speaker(lab):
+    """An edge's ExaBGP stand-in: a process named by the speaker's configuration path (as
+    edge_bgp.running_pid recognises it), with its state and pid file."""
+    procs = []
+
+    def start(edge: str, links: list[str]) -> subprocess.Popen:
+        d = lab.node_dir(edge)
+        (d / "exabgp").mkdir(parents=True)
+        edge_bgp.SpeakerState(links=links).write(d)
+        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                                 str(d / "exabgp" / "exabgp.conf")])
+        edge_bgp.pid_file(d).write_text(f"{proc.pid}\n")
+        procs.append(proc)
+        return proc
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
 def test_peer_router_down_cuts_the_links_first_then_kills_its_daemons(lab, sleeper):
     (lab.node_dir("sea-pr1") / "bgpd.pid").write_text(f"{sleeper.pid}\n")
     scenarios.inject(lab, "peer-router-down", "sea-pr1")
@@ -200,13 +225,14 @@ def test_peer_router_down_cuts_the_links_first_then_kills_its_daemons(lab, sleep
     assert sleeper.wait(timeout=5) == -9
 
 
-def test_edge_down_kills_every_exabgp_of_the_edge(lab, sleeper):
-    (lab.node_dir("sea-ms2") / "lag1").mkdir()
-    (lab.node_dir("sea-ms2") / "lag1" / "exabgp.pid").write_text(str(sleeper.pid))
+def test_edge_down_kills_the_edges_exabgp(lab, speaker):
+    exabgp = speaker("sea-ms2", ["sea-1-b"])
     scenarios.inject(lab, "edge-down", "sea-ms2")
     assert lab.runtime.runs("sea-ms2") == [("ip", "link", "set", name, "down")
                                            for name in ("lag1m1", "lag1m2")]
-    assert sleeper.wait(timeout=5) == -9
+    assert exabgp.wait(timeout=5) == -9
+    stopped = [e for e in lab.dir.events() if e["kind"] == "bgp-state"]
+    assert {(e["lag"], e["state"]) for e in stopped} == {("sea-1-b", "down")}
 
 
 @pytest.fixture
@@ -224,8 +250,8 @@ def test_location_down_stops_and_restarts_every_router_of_the_location(two_locat
     started: list[tuple] = []
     monkeypatch.setattr(routers.registry, "kind_of", lambda spec: SimpleNamespace(
         start=lambda host, plan, node, d: started.append(("program", node.name))))
-    monkeypatch.setattr(routers.exabgp, "start_internet",
-                        lambda runtime, plan, node, d: started.append(("internet", node.name)))
+    monkeypatch.setattr(routers.edge_bgp, "start", lambda runtime, plan, node, d, events:
+                        started.append(("speaker", node.name)))
     from emulator.lab import automation as lab_automation
     monkeypatch.setattr(lab_automation, "edge_automation",
                         lambda lab, lag: started.append(("automation", lag.name)))
@@ -235,7 +261,7 @@ def test_location_down_stops_and_restarts_every_router_of_the_location(two_locat
     scenarios.recover(lab)
     sea = [l.name for l in lab.plan.lags if l.b_node.startswith("sea-")]
     assert sea and started == [("program", "sea-pr1"), ("program", "sea-pr2"),
-                               ("internet", "sea-ms1"), ("internet", "sea-ms2")] + [
+                               ("speaker", "sea-ms1"), ("speaker", "sea-ms2")] + [
         ("automation", name) for name in sea]
     assert kinds(lab)[-1] == ("recover", "location-down", "sea")
 

@@ -47,3 +47,38 @@ def test_the_replay_case_is_the_attribute_the_rule_catches():
     body = case("unrecognized-well-known").craft("198.19.30.0/24", PEER)
     assert UNKNOWN_WELL_KNOWN in body
     assert case("unrecognized-well-known").notification == (3, 2)
+
+
+def _reactor_after_two_reloads():
+    """ExaBGP's own Reactor and Peer: a neighbor removed by one reload (its peer still
+    closing), then named again by the next."""
+    from types import SimpleNamespace
+    from exabgp.reactor.peer import Peer as ExaPeer
+
+    class Reactor:
+        def __init__(self, neighbors):
+            self.configuration = SimpleNamespace(neighbors=neighbors)
+            self._peers = {}
+
+    neighbor = SimpleNamespace(name=lambda: "198.18.0.0")
+    peer = object.__new__(ExaPeer)          # the state Peer.remove() leaves behind
+    peer._teardown, peer._restart, peer._restarted, peer._neighbor = 3, False, False, None
+    peer._delay = SimpleNamespace(reset=lambda: None)
+    reactor = Reactor({"n1": neighbor})
+    reactor._peers["n1"] = peer
+    return reactor, peer, neighbor
+
+
+def test_a_neighbor_added_back_while_its_removed_peer_closes_starts_again():
+    reactor, peer, neighbor = _reactor_after_two_reloads()
+    assert speaker.closing(peer)
+    assert speaker.revive_readded(reactor) == ["n1"]
+    # Peer.reestablish: restart with the new definition instead of closing for good.
+    assert peer._restart is True and peer._neighbor is neighbor and not speaker.closing(peer)
+    assert speaker.revive_readded(reactor) == []       # a running peer is left alone
+
+
+def test_a_removed_neighbor_not_named_again_keeps_closing():
+    reactor, peer, _ = _reactor_after_two_reloads()
+    reactor.configuration.neighbors = {}
+    assert speaker.revive_readded(reactor) == [] and speaker.closing(peer)

@@ -68,12 +68,12 @@ def test_a_pid_file_naming_no_process_is_a_stopped_program(tmp_path):
     assert liveness.programs(lab.host, PLAN, "sea-pr2", lab.node_dir("sea-pr2")) == []
 
 
-def test_an_edge_runs_one_exabgp_per_link_and_one_towards_the_internet(tmp_path):
+def test_an_edge_runs_one_exabgp_for_its_links_and_the_internet(tmp_path):
     lab = _lab(tmp_path)
     d = lab.node_dir("sea-ms1")
     found = liveness.pid_files(PLAN, "sea-ms1", d)
     assert [(name, path.relative_to(d).as_posix(), what) for name, path, what in found] == [
-        ("exabgp", "lag0/exabgp.pid", "sea-1-a"), ("exabgp", "internet/exabgp.pid", "internet")]
+        ("exabgp", "exabgp/exabgp.pid", "")]
 
 
 def test_sessions_of_a_router_whose_bgpd_died_say_so_not_unknown(tmp_path):

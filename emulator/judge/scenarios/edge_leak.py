@@ -11,10 +11,6 @@ Recovery: the edge announces Microsoft's prefixes alone again (ExaBGP withdraws 
 """
 from __future__ import annotations
 
-import os
-import signal
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.core import wait
@@ -22,7 +18,7 @@ from emulator.core.errors import FaultError, WaitTimeout
 from emulator.judge.scenarios.base import Fault, Scenario, TargetKind
 from emulator.judge.scenarios.injected import active
 from emulator.judge.scenarios.registry import register
-from emulator.nodes import exabgp
+from emulator.nodes import edge_bgp
 from emulator.observe import observers as observe
 from emulator.plan.model import Role
 
@@ -36,20 +32,13 @@ def leaked(plan: Plan) -> tuple[str, ...]:
     return tuple(sorted(plan.exchange_prefixes()))
 
 
-def _internet_dir(lab: Lab, edge: str) -> Path:
-    return lab.node_dir(edge) / "internet"
-
-
-def _announce(lab: Lab, edge: str, prefixes: tuple[str, ...]) -> None:
-    """Re-render the edge's internet-facing ExaBGP with these prefixes and have it reload
-    (SIGUSR1: ExaBGP reloads its configuration and sends the difference)."""
-    d = _internet_dir(lab, edge)
-    plan = replace(lab.plan, microsoft_prefixes=prefixes)
-    (d / "exabgp.conf").write_text(exabgp.render_internet(plan, lab.plan.node(edge)))
+def _announce(lab: Lab, edge: str, prefixes: tuple[str, ...] | None) -> None:
+    """Have the edge's ExaBGP announce these prefixes to the internet (None: Microsoft's own);
+    it reloads its configuration and sends the difference."""
     try:
-        os.kill(int((d / "exabgp.pid").read_text().split()[0]), signal.SIGUSR1)
-    except (OSError, ValueError, IndexError) as exc:
-        raise FaultError(f"{edge}: cannot make its internet-facing ExaBGP reload ({exc})") from None
+        edge_bgp.announce(lab.plan, lab.plan.node(edge), lab.node_dir(edge), internet=prefixes)
+    except OSError as exc:
+        raise FaultError(f"{edge}: cannot make its ExaBGP reload ({exc})") from None
 
 
 def heard(lab: Lab) -> set[str]:
@@ -71,14 +60,14 @@ class EdgeLeak(Scenario):
         if not lab.plan.nodes_with(Role.INTERNET) or not lab.plan.links_of(target):
             raise FaultError(f"{target}: no session to an internet node in this lab "
                              f"(microsoft.internet: false)")
-        if not (_internet_dir(lab, target) / "exabgp.pid").exists():
-            raise FaultError(f"{target}: its internet-facing ExaBGP is not running")
+        if edge_bgp.running_pid(lab.node_dir(target)) is None:
+            raise FaultError(f"{target}: its ExaBGP is not running")
 
     def inject(self, lab: Lab, fault: Fault) -> None:
         _announce(lab, fault.target, lab.plan.microsoft_prefixes + leaked(lab.plan))
 
     def recover(self, lab: Lab, fault: Fault) -> None:
-        _announce(lab, fault.target, lab.plan.microsoft_prefixes)
+        _announce(lab, fault.target, None)
         # Another edge may leak too: faults are undone newest first, so while an older leak
         # holds the internet still hears it, and only the oldest's recovery waits for a clean
         # table.

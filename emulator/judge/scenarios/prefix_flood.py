@@ -11,9 +11,6 @@ Recovery: the edge announces its usual set again and the peer router's program i
 from __future__ import annotations
 
 import ipaddress
-import os
-import signal
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from emulator.core import wait
@@ -23,7 +20,7 @@ from emulator.judge.scenarios.base import Fault, Scenario, TargetKind
 from emulator.judge.scenarios.links import lag_named
 from emulator.judge.scenarios.registry import register
 from emulator.judge.scenarios.routers import restart, stop
-from emulator.nodes import exabgp
+from emulator.nodes import edge_bgp
 from emulator.observe import observers as observe
 
 if TYPE_CHECKING:
@@ -43,16 +40,13 @@ def flood(plan: Plan) -> tuple[str, ...]:
     return tuple(next(extra) for _ in range(max(wanted, 1)))
 
 
-def _announce(lab: Lab, lag: Lag, prefixes: tuple[str, ...]) -> None:
-    """Re-render the link's ExaBGP configuration with these prefixes and have it reload
-    (SIGUSR1: ExaBGP reloads its configuration and sends the difference)."""
-    d = lab.node_dir(lag.b_node) / lag.ifname
-    plan = replace(lab.plan, microsoft_prefixes=prefixes)
-    (d / "exabgp.conf").write_text(exabgp.render(plan, lab.plan.node(lag.b_node), lag,
-                                                 d / "agent.json"))
+def _announce(lab: Lab, lag: Lag, prefixes: tuple[str, ...] | None) -> None:
+    """Have the edge's ExaBGP announce these prefixes on the link (None: Microsoft's own); it
+    reloads its configuration and sends the difference."""
     try:
-        os.kill(int((d / "exabgp.pid").read_text().split()[0]), signal.SIGUSR1)
-    except (OSError, ValueError, IndexError) as exc:
+        edge_bgp.announce(lab.plan, lab.plan.node(lag.b_node), lab.node_dir(lag.b_node),
+                          link=lag, prefixes=prefixes)
+    except OSError as exc:
         raise FaultError(f"{lag.b_node}: cannot make ExaBGP reload ({exc})") from None
 
 
@@ -65,7 +59,8 @@ class PrefixFlood(Scenario):
 
     def check(self, lab: Lab, target: str, member: int) -> None:
         lag = lag_named(lab.plan, target)
-        if not (lab.node_dir(lag.b_node) / lag.ifname / "exabgp.pid").exists():
+        d = lab.node_dir(lag.b_node)
+        if edge_bgp.running_pid(d) is None or lag.name not in edge_bgp.SpeakerState.read(d).links:
             raise FaultError(f"{target}: the edge has not configured BGP on this link")
 
     def inject(self, lab: Lab, fault: Fault) -> None:
@@ -74,7 +69,7 @@ class PrefixFlood(Scenario):
 
     def recover(self, lab: Lab, fault: Fault) -> None:
         lag = lag_named(lab.plan, fault.target)
-        _announce(lab, lag, lab.plan.microsoft_prefixes)
+        _announce(lab, lag, None)
         stop(lab, lag.a_node)
         restart(lab, [lag.a_node])
 

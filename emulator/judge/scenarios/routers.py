@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from emulator.core.events import EventKind
 from emulator.judge.scenarios.base import Fault, OutageScenario
 from emulator.judge.scenarios.links import set_links
-from emulator.nodes import exabgp, registry
+from emulator.nodes import edge_bgp, registry
 from emulator.plan.model import Role
 
 if TYPE_CHECKING:
@@ -51,16 +51,22 @@ def _kill_pidfiles(paths: list[Path]) -> list[Path]:
     return killed
 
 
-def stop_speaker(lab: Lab, lag: Lag) -> None:
-    """Stop the edge's ExaBGP of one link and record its sessions down, if it was running."""
-    pidfile = lab.node_dir(lag.b_node) / lag.ifname / "exabgp.pid"
-    if not _kill_pidfiles([pidfile]):
-        return
-    pidfile.unlink(missing_ok=True)
+def _sessions_down(lab: Lab, lag: Lag) -> None:
+    """The speaker cannot say so itself: record the link's sessions down."""
     for session in lab.plan.sessions:
         if session.lag == lag.name:
             lab.dir.event(EventKind.BGP_STATE, node=lag.b_node, lag=lag.name,
                           peer=session.a_address, state="down", reason="speaker stopped")
+
+
+def stop_speaker(lab: Lab, lag: Lag) -> None:
+    """Take the link's neighbors out of the edge's ExaBGP and record its sessions down, if the
+    speaker runs with them."""
+    d = lab.node_dir(lag.b_node)
+    if edge_bgp.running_pid(d) is None or lag.name not in edge_bgp.SpeakerState.read(d).links:
+        return
+    edge_bgp.set_link(lab.plan, lab.plan.node(lag.b_node), d, lag, configured=False)
+    _sessions_down(lab, lag)
 
 
 def stop(lab: Lab, node: str) -> None:
@@ -70,20 +76,23 @@ def stop(lab: Lab, node: str) -> None:
     d = lab.node_dir(node)
     if lab.plan.node(node).role is Role.PEER_ROUTER:
         _kill_pidfiles([d / name for name in PEER_ROUTER_PIDFILES])
-    else:
+        return
+    configured = set(edge_bgp.SpeakerState.read(d).links)
+    if edge_bgp.stop(d):
         for lag in lab.plan.lags_of(node):
-            stop_speaker(lab, lag)
-        _kill_pidfiles(sorted(d.glob("*/exabgp.pid")))
+            if lag.name in configured:
+                _sessions_down(lab, lag)
 
 
 def start(lab: Lab, node: str) -> None:
-    """Links up and the router's own program; the edge's link BGP is `reconfigure`'s."""
+    """Links up and the router's own program (an edge's: its ExaBGP with the sessions to the
+    internet); the edge's link BGP is `reconfigure`'s."""
     set_links(lab, node, interfaces(lab, node), "up")
     spec = lab.plan.node(node)
     if spec.role is Role.PEER_ROUTER:
         registry.kind_of(spec).start(lab.runtime, lab.plan, spec, lab.node_dir(node))
-    elif lab.plan.links_of(node):
-        exabgp.start_internet(lab.runtime, lab.plan, spec, lab.node_dir(node) / "internet")
+    elif edge_bgp.runs_one(lab.plan, spec):
+        edge_bgp.start(lab.runtime, lab.plan, spec, lab.node_dir(node), lab.dir.events_file)
 
 
 def reconfigure(lab: Lab, lags: list[Lag]) -> None:

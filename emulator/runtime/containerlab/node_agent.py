@@ -108,7 +108,7 @@ def run_edge(speaker: EdgeSpeaker, execve: Exec = os.execve,
         say(f"LAG {speaker.lag} up: {seen.members_up} member(s) collecting and distributing")
         events.append(speaker.events_file, EventKind.LAG_UP, node=speaker.node, lag=speaker.lag,
                       members_up=seen.members_up, observed=seen.observed_at)
-    env = {**os.environ, **exabgp._environment(list(speaker.bind), Path(speaker.log))}
+    env = {**os.environ, **exabgp.environment(list(speaker.bind), Path(speaker.log))}
     if speaker.lag is not None:
         events.append(speaker.events_file, EventKind.BGP_CONFIGURED, node=speaker.node,
                       lag=speaker.lag, waited_for_lacp=True)
