@@ -11,7 +11,6 @@ import pytest
 from pyroute2 import IPRoute
 
 from emulator.lab import lifecycle as lab_module
-from emulator.core import wait
 from emulator.core.errors import WaitTimeout
 from tests.integration.conftest import topology_copy
 from tests.integration.progress import lines_until
@@ -87,8 +86,13 @@ def test_failed_up_removes_what_it_built(tmp_path, monkeypatch):
     name = "itfail"
     lab_module.down(name)
     path = topology_copy(tmp_path, name)
-    # A budget too short for any BGP session makes `up` fail half-way, daemons running.
-    monkeypatch.setitem(wait.BUDGETS, "ebgp_session", 0.0)
-    with pytest.raises(WaitTimeout, match="ebgp_session"):
+    # Prefixes that never arrive make `up` fail half-way, every daemon running (a zero budget
+    # for the sessions is not enough: they may all be Established at the first look).
+    from emulator.lab import automation
+
+    def never(lab, skip_lags=frozenset()):
+        raise WaitTimeout("prefixes", 0.0, None, "no prefix anywhere (this test's own)")
+    monkeypatch.setattr(automation, "wait_prefixes", never)
+    with pytest.raises(WaitTimeout, match="prefixes"):
         lab_module.up(path)
     assert lab_module.leftovers(name) == []
