@@ -22,6 +22,10 @@ BUDGETS: dict[str, float] = {
     "ebgp_session": 45.0,      # every BGP session Established
     "prefixes": 30.0,          # routes propagated to where they are expected
     "process_exit": 5.0,       # a signalled process is gone
+    # ExaBGP reloads its configuration (SIGUSR1). It defers a reload while updates wait to be
+    # sent (exabgp.reactor.loop: _pending_adjribout), to a peer that cannot take them until its
+    # hold timer expires (RFC 4271 6.5; the lab's hold time is 10 s).
+    "speaker_reload": 30.0,
     "probe_echo": 10.0,        # the traffic probe's first echo (its sender starts Python)
     # A negative check ("nothing leaked") must keep holding this long after convergence.
     "negative_window": 3.0,

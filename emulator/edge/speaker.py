@@ -12,7 +12,11 @@ And one reload rule it lacks: the edge removes a link's neighbors (its LAG went 
 back once the LAG is up again, each time by a reload (SIGUSR1). ExaBGP 5.0.15 keeps a removed
 neighbor's peer until the peer has closed, a loop or more later; a reload in between finds the
 neighbor "unchanged", leaves the closing peer alone, and the neighbor is then gone for good. The
-speaker has such a peer start again (`reestablish`), as a changed neighbor would.
+speaker has such a peer start again (`reestablish`), as a changed neighbor would. And ExaBGP
+defers a reload while any peer it is trying to reach has updates queued (Reactor._pending_adjribout);
+a peer that is not Established has nothing in flight (it is sent its whole table when its session
+comes up, RFC 4271 9.4 aside), yet one kept down by its neighbor (a tripped prefix limit) would hold
+every later reload of the edge back for good: the speaker waits for Established peers only.
 
 Run as `python -m emulator.edge.speaker server CONFIG`, the arguments of the `exabgp` command.
 """
@@ -75,9 +79,23 @@ def revive_readded(reactor: Any) -> list[str]:
     return revived
 
 
+def updates_in_flight(reactor: Any, established: Any) -> bool:
+    """Whether an Established peer still has updates to send (what a reload waits for)."""
+    for key in reactor.active_peers():
+        peer = reactor._peers[key]
+        if peer.fsm == established and peer.neighbor.rib.outgoing.pending():
+            return True
+    return False
+
+
 def install_reload_rule() -> None:
-    """After ExaBGP's own reload (Reactor.reload), revive the peers of re-added neighbors."""
+    """After ExaBGP's own reload (Reactor.reload), revive the peers of re-added neighbors; a
+    reload waits for the updates of Established peers only."""
     from exabgp.reactor.loop import Reactor
+    from exabgp.bgp.fsm import FSM
+
+    Reactor._pending_adjribout = lambda self: updates_in_flight(     # type: ignore[method-assign]
+        self, FSM.ESTABLISHED)
 
     reload: Callable[..., Any] = Reactor.reload
 

@@ -186,7 +186,7 @@ def _reload(node_dir: Path) -> None:
     os.kill(pid, signal.SIGUSR1)
     if offset is None:
         return                      # no log to read (not a speaker the lab started)
-    wait.until("daemon_socket", lambda: _reloaded_since(log, offset),
+    wait.until("speaker_reload", lambda: _reloaded_since(log, offset),
                lambda done: "" if done else f"{node_dir.name}: ExaBGP (pid {pid}) has not "
                f"reloaded its configuration yet ({log})")
 

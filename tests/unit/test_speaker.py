@@ -82,3 +82,21 @@ def test_a_removed_neighbor_not_named_again_keeps_closing():
     reactor, peer, _ = _reactor_after_two_reloads()
     reactor.configuration.neighbors = {}
     assert speaker.revive_readded(reactor) == [] and speaker.closing(peer)
+
+
+def test_a_reload_waits_for_updates_to_established_peers_only():
+    from types import SimpleNamespace
+    from exabgp.bgp.fsm import FSM
+
+    def peer(state, pending):
+        rib = SimpleNamespace(outgoing=SimpleNamespace(pending=lambda: pending))
+        return SimpleNamespace(fsm=state, neighbor=SimpleNamespace(rib=rib))
+
+    reactor = SimpleNamespace(_peers={"down": peer(FSM.IDLE, True),
+                                      "up": peer(FSM.ESTABLISHED, False)})
+    reactor.active_peers = lambda: set(reactor._peers)
+    # A peer kept down by its neighbour (a tripped prefix limit) holds no reload back...
+    assert not speaker.updates_in_flight(reactor, FSM.ESTABLISHED)
+    # ...one Established with updates still to send does.
+    reactor._peers["up"] = peer(FSM.ESTABLISHED, True)
+    assert speaker.updates_in_flight(reactor, FSM.ESTABLISHED)
