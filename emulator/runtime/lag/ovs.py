@@ -104,6 +104,12 @@ class OvsLagDriver:
     def prepare(self, node: Node, lags: list[Lag]) -> None:
         """Create the database with every bridge and bond of the node (no daemon yet)."""
         d = self._dir(node.name)
+        # Members up (without ARP) before either end's LACP starts: a veth has carrier only once
+        # both ends are up, and a LACPDU sent without carrier is lost until the next periodic
+        # one (IEEE 802.1AX-2014 6.4.7: Fast_Periodic_Time, 1 s).
+        for lag in lags:
+            for ifname in lag.member_ifnames(node.name):
+                self.runtime.configure(node.name, ifname, arp=False)
         self._create_db(node.name, d / "conf.db")
         self.runtime.run(node.name, ["ovsdb-server", f"{d}/conf.db", f"--remote=punix:{d}/db.sock",
                                      f"--pidfile={d}/ovsdb.pid", f"--unixctl={d}/ovsdb.ctl",
@@ -145,9 +151,6 @@ class OvsLagDriver:
                                      "ovs-vswitchd", f"unix:{d}/db.sock", f"--pidfile={d}/vswitchd.pid",
                                      f"--unixctl={d}/vswitchd.ctl", f"--log-file={d}/vswitchd.log",
                                      "--detach"])
-        for lag in lags:
-            for ifname in lag.member_ifnames(node.name):
-                self.runtime.configure(node.name, ifname, arp=False)
         for lag in lags:
             v4, v6 = lag.addresses(node.name)
             wait.until("daemon_socket",
