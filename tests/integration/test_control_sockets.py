@@ -106,31 +106,37 @@ def _with_extras(reads: list[list[str]]) -> list[list[str]]:
         + [[*birdc[:-1], command] for command in EXTRA_BIRD]
 
 
-def test_socket_answer_equals_the_spawned_programs(reads) -> None:
-    differences = []
-    for argv in _with_extras(reads):
+# A router's counters may move between the socket read and the spawned one (a route server
+# still passing routes, a keepalive): the pair is read again, up to this many times. A
+# difference that is the client's own shows in every pair.
+ATTEMPTS = 3
+
+
+def _first_line_apart(a: str, b: str) -> str:
+    for number, (x, y) in enumerate(zip(a.splitlines(), b.splitlines()), start=1):
+        if x != y:
+            return f"line {number}:\n  socket:  {x!r}\n  spawned: {y!r}"
+    return f"lengths {len(a.splitlines())} and {len(b.splitlines())} lines"
+
+
+def _difference(argv: list[str]) -> str:
+    """'' once a socket read and a spawned one agree; else how the last pair differed."""
+    found = ""
+    for _ in range(ATTEMPTS):
         answered = control_sockets.answer(argv, OBSERVE_TIMEOUT)
         spawned = _spawned(argv)
         if answered is None:
-            differences.append(f"{' '.join(argv)}: not answered over the socket")
-            continue
+            return f"{' '.join(argv)}: not answered over the socket"
         if answered.returncode != spawned.returncode:
-            differences.append(f"{' '.join(argv)}: exit {answered.returncode}, "
-                               f"spawned {spawned.returncode}")
-        if _masked(answered.stdout) != _masked(spawned.stdout):
-            differences.append(f"{' '.join(argv)}: output differs\n--- socket\n"
-                               f"{answered.stdout[:600]}\n--- spawned\n{spawned.stdout[:600]}")
+            found = f"{' '.join(argv)}: exit {answered.returncode}, spawned {spawned.returncode}"
+        elif _masked(answered.stdout) != _masked(spawned.stdout):
+            found = (f"{' '.join(argv)}: output differs at "
+                     f"{_first_line_apart(_masked(answered.stdout), _masked(spawned.stdout))}")
+        else:
+            return ""
+    return found
+
+
+def test_socket_answer_equals_the_spawned_programs(reads) -> None:
+    differences = [found for argv in _with_extras(reads) if (found := _difference(argv))]
     assert differences == []
-
-
-def test_masking_leaves_the_rest_compared(reads) -> None:
-    """The masks take values of the named fields only: a changed state still differs."""
-    argv = next(a for a in reads if a[-1] == "show bgp neighbors json")
-    text = _spawned(argv).stdout
-    assert '"bgpState":"Established"' in text
-    assert _masked(text) != _masked(text.replace('"bgpState":"Established"',
-                                                 '"bgpState":"Active"'))
-    argv = next(a for a in reads if a[-1] == "show protocols all")
-    text = _spawned(argv).stdout
-    assert "Hold timer:" in text and "BGP state:          Established" in text
-    assert "Hold timer:       _" in _masked(text)
