@@ -5,8 +5,8 @@ stdout. Every line must be read, or ExaBGP stalls when the pipe fills. State kep
   routes.json   the current Adj-RIB-In per peer, each route with its verdict (rewritten atomically)
   events.jsonl  the lab's timeline: session state changes, max-prefix teardowns, notifications
 The peering's registrations (registered ASNs, activated prefixes) come from the lab's
-peering.json when it exists, else from the agent's own config; a change of that file is picked
-up within a poll interval and every held route is judged again.
+peering.json when it exists, else from the agent's own config; a change of that file wakes the
+agent (inotify) and every held route is judged again.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from emulator.core import events
 from emulator.core.events import EventKind
+from emulator.core.filewatch import FileWatch
 from emulator.edge.fib import Fib, KernelFib, NoFib
 from emulator.edge.policy import EdgePolicy, Outcome, judge
 from emulator.edge.received import Defect, Handling
@@ -59,7 +60,10 @@ def as_path(attributes: dict[str, Any]) -> list[int]:
     return path
 
 
+# Seconds between looks at peering.json where inotify is missing, and where it is (a change it
+# reported is read at once; the look is only a safety net).
 PEERING_POLL = 0.1
+PEERING_SAFETY_POLL = 2.0
 
 ORIGINS = ("igp", "egp", "incomplete")
 
@@ -279,10 +283,15 @@ def main(argv: list[str] | None = None) -> int:
     agent.save()
 
     def watch() -> None:
-        while True:
-            time.sleep(PEERING_POLL)
-            agent.reload_policy()
-    threading.Thread(target=watch, daemon=True).start()
+        # Woken by the kernel when peering.json is replaced; a look every few seconds as well,
+        # and every PEERING_POLL where the kernel cannot tell us (reload_policy is a stat).
+        with FileWatch(config.peering_file or config.routes_file) as changes:
+            timeout = PEERING_SAFETY_POLL if changes.kernel else PEERING_POLL
+            while True:
+                changes.wait(timeout)
+                agent.reload_policy()
+    if config.peering_file:
+        threading.Thread(target=watch, daemon=True).start()
     for line in sys.stdin:
         line = line.strip()
         if not line:

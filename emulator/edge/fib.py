@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from emulator.edge.rtnetlink import Routes
+
 # rtnetlink RTPROT_BGP (include/uapi/linux/rtnetlink.h): `ip route show proto bgp` lists them.
 RTPROT_BGP = 186
 
@@ -16,24 +18,21 @@ class KernelFib:
     """Routes in the network namespace the agent runs in (the edge router's)."""
 
     def __init__(self) -> None:
-        from pyroute2 import IPRoute
-        self.ipr = IPRoute()
+        self.routes = Routes(RTPROT_BGP)
 
     def install(self, prefix: str, next_hop: str) -> None:
-        from pyroute2.netlink.exceptions import NetlinkError
         try:
-            self.ipr.route("replace", dst=prefix, gateway=next_hop, proto=RTPROT_BGP)
-        except (NetlinkError, OSError, ValueError):
+            self.routes.replace(prefix, next_hop)
+        except (OSError, ValueError):
             # Next hop not reachable (yet), or not of the prefix's family: the route stays
-            # in the RIB only. pyroute2 raises OSError from inet_pton for the latter.
+            # in the RIB only.
             pass
 
     def remove(self, prefix: str) -> None:
-        from pyroute2.netlink.exceptions import NetlinkError
         try:
-            self.ipr.route("del", dst=prefix, proto=RTPROT_BGP)
-        except NetlinkError:
-            pass
+            self.routes.delete(prefix)
+        except OSError:
+            pass                # not installed (ESRCH)
 
 
 class NoFib:
