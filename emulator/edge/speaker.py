@@ -18,6 +18,8 @@ a peer that is not Established has nothing in flight (it is sent its whole table
 comes up, RFC 4271 9.4 aside), yet one kept down by its neighbor (a tripped prefix limit) would hold
 every later reload of the edge back for good: the speaker waits for Established peers only.
 
+How its reactor sleeps: emulator.edge.reactor_sleep.
+
 Run as `python -m emulator.edge.speaker server CONFIG`, the arguments of the `exabgp` command.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from emulator.edge import reactor_sleep
 from emulator.edge.wire import UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, UPDATE_MESSAGE_ERROR, AttrFlag
 
 
@@ -111,6 +114,7 @@ def install_reload_rule() -> None:
 def main() -> int:
     install()
     install_reload_rule()
+    reactor_sleep.install()
     from exabgp.application.main import main as exabgp_main
     sys.argv[0] = "exabgp"
     return int(exabgp_main() or 0)

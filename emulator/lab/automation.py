@@ -84,10 +84,20 @@ def start_lacp(lab: Running, nodes: list[Node]) -> None:
         list(pool.map(lambda n: lab.driver.start(n, list(lab.plan.lags_of(n.name))), nodes))
 
 
+# The roles whose program is a node kind of the registry (an edge's speaker is started apart).
+ROUTER_ROLES = (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET)
+
+
+def starts_before_links(node: Node) -> bool:
+    """Whether the node's program may start before its links exist (NodeKind)."""
+    return node.role in ROUTER_ROLES and getattr(registry.kind_of(node), "starts_before_links",
+                                                 False)
+
+
 def start_daemon(lab: Running, node: Node) -> None:
     """A node's router program (an edge's speaker is started apart: `start_speakers`)."""
     d = lab.dir.node(node.name)
-    if node.role in (Role.PEER_ROUTER, Role.ROUTE_SERVER, Role.MEMBER, Role.INTERNET):
+    if node.role in ROUTER_ROLES:
         node_config.install(lab.plan, node, d)
         firewall.apply(lab.runtime, lab.plan, node)     # the topology's forbidden flags, if set
         registry.kind_of(node).start(lab.runtime, lab.plan, node, d)

@@ -38,7 +38,7 @@ from emulator.topology.loader import load, load_with_lines
 from emulator.topology.validate import render_text, validate
 from emulator.plan.model import Plan, Role
 from emulator.plan.resolve import recorded_plan, resolve
-from emulator.runtime.netns import NetnsRuntime, lab_namespaces, namespace
+from emulator.runtime.netns import NetnsRuntime, lab_namespaces, namespace, prefetch_netlink
 from emulator.lab.teardown import DownReport, down, lab_processes, leftovers  # noqa: F401
 
 Progress = Callable[[str], None]
@@ -187,9 +187,21 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
         if node.endpoints:
             runtime.configure(node.name, "lo", node.endpoints)
 
-    with ThreadPoolExecutor(max_workers=8) as pool:     # each node's own netlink socket
+    prefetch_netlink()
+    with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(create, plan.nodes))
     step(f"{len(plan.nodes)} nodes (network namespaces)")
+    lab = Lab(plan, labdir, runtime, None)      # type: ignore[arg-type]  # driver chosen below
+    # The router programs start in the background while the links and LAGs are made and the
+    # edge automation waits for them (a session's address appears with its LAG's port; the
+    # programs retry until then): first those that may start before their links, then the
+    # others once the links exist. The peer's routers are held back by a rehearsal that stops
+    # before Established.
+    peer_bgp = run.allows(Step.SESSIONS_ESTABLISHED)
+    daemons = [n for n in plan.nodes if peer_bgp or n.role is not Role.PEER_ROUTER]
+    early = [n for n in daemons if automation.starts_before_links(n)]
+    pool = ThreadPoolExecutor(max_workers=8)
+    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in early]
 
     for lag in plan.lags:
         for member in lag.members:
@@ -212,16 +224,10 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     state.lag_driver = select.choose(runtime.iproute(first))
     labdir.write_state(state)
     driver = _driver(state.lag_driver, runtime, labdir)
-    lab = Lab(plan, labdir, runtime, driver)
+    lab.driver = driver
     run.lab = lab
-    # The router programs start in the background while the LAGs are configured and the edge
-    # automation waits for them (a session's address appears with its LAG's port; the programs
-    # retry until then); the peer's routers are held back by a rehearsal that stops before
-    # Established.
-    peer_bgp = run.allows(Step.SESSIONS_ESTABLISHED)
-    daemons = [n for n in plan.nodes if peer_bgp or n.role is not Role.PEER_ROUTER]
-    pool = ThreadPoolExecutor(max_workers=8)
-    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons]
+    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons
+                     if n not in early]
     pool.shutdown(wait=False)
     # Each edge's ExaBGP, with no neighbor of the peer's yet: ready by the time the LAGs are
     # (a link gets its neighbors then, emulator.lab.automation.edge_configures_bgp).

@@ -85,6 +85,9 @@ class NodeKind(Protocol):
     title: ClassVar[str]                    # the program's own name, as users write it
     roles: ClassVar[frozenset[Role]]        # the roles this program can play
     config_name: ClassVar[str]              # its main configuration file, in the node's directory
+    # Whether the program may start before its node's links exist (it picks interfaces and
+    # addresses up as they appear); kinds without the attribute start once the links are there.
+    starts_before_links: ClassVar[bool]
 
     def render(self, plan: Plan, node: Node, d: Path) -> str:
         """The lab-made configuration for this node (used when the topology gives no `config:`);

@@ -193,6 +193,10 @@ class Frr:
     roles = frozenset({Role.PEER_ROUTER})
     config_name = "bgpd.conf"
     daemons = ("zebra", "bgpd")            # their pid files in the node's directory
+    # zebra learns interfaces and addresses from the kernel as they come. Started first because
+    # bgpd waits a second after reading its configuration before it connects anywhere (FRR's
+    # BGP_INIT_START_TIMER): two FRR routers' iBGP session is the last one up otherwise.
+    starts_before_links = True
 
     def render(self, plan: Plan, node: Node, d: Path) -> str:
         return render_bgpd(plan, node, str(d / "bgpd.log"))

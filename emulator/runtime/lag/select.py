@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import os
 
-from pyroute2.netlink.exceptions import NetlinkError
-
 from emulator.core.errors import RuntimeUnavailable
 from emulator.runtime.lag.bond import EOPNOTSUPP, bond_request
 from emulator.plan.model import Lag
@@ -14,6 +12,7 @@ PROBE = Lag("probe", "probe", "", "", "mlprobe0", (), "fast", "", "", "", "")
 
 def kernel_has_bonding(netlink: object) -> bool:
     """Create and delete a throw-away bond in a lab namespace; EOPNOTSUPP means no bonding."""
+    from pyroute2.netlink.exceptions import NetlinkError
     try:
         netlink.link("add", **bond_request(PROBE, "active"))  # type: ignore[attr-defined]
     except NetlinkError as exc:
