@@ -9,6 +9,7 @@ down: kill every process in the lab's namespaces, remove the namespaces and the 
 """
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from emulator.core.events import EventKind
 from emulator.core.labdir import LabDir, LabState
 from emulator.topology.loader import load, load_with_lines
 from emulator.topology.validate import render_text, validate
+from emulator.plan import planfile
 from emulator.plan.model import Plan, Role
 from emulator.plan.resolve import recorded_plan, resolve
 from emulator.runtime.netns import NetnsRuntime, lab_namespaces, namespace, prefetch_netlink
@@ -152,6 +154,8 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
     labdir.write_state(state)
     labdir.event(EventKind.LAB_CREATED, lab=plan.lab)
     shutil.copyfile(topology, labdir.path / "topology.yaml")
+    # The resolved plan too, for the lab's monitor (it starts without the topology loader).
+    (labdir.path / planfile.FILE_NAME).write_text(json.dumps(planfile.to_dict(plan)))
     runtime = NetnsRuntime(plan.lab)
     try:
         # The portal's peering exists (and nothing is registered) before any edge starts.

@@ -4,16 +4,24 @@ BGP state changes of the interconnect sessions are recorded by the edge agents a
 (ExaBGP neighbor-changes); polling FRR as well would cost a vtysh start-up per router per poll.
 
 Runs as a process inside the lab's LAN-switch namespace (so `mapslab down` stops it with the
-rest), from the end of `up` until the lab's directory is gone.
+rest), from the end of `up` until the lab's directory is gone. It starts while the lab is still
+coming up, so it reads the plan `up` wrote (planfile.FILE_NAME) and talks to Open vSwitch itself: no
+topology loader, router readers or netlink library to import then.
 """
 from __future__ import annotations
 
+import json
 import sys
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from emulator.core.events import EventKind
-from emulator.observe import observers as observe
-from emulator.lab.lifecycle import Lab
+from emulator.core.labdir import LabDir
+from emulator.observe import lags as observe
+from emulator.plan import planfile
+from emulator.plan.model import Plan
+
 
 INTERVAL = 0.3
 # Each poll costs two unixctl calls per router with a LAG (measured: 0.4 ms wall, 0.15 ms CPU
@@ -22,12 +30,36 @@ INTERVAL = 0.3
 SECONDS_PER_READ = 0.002
 
 
-def interval(lab: Lab) -> float:
+@dataclass
+class Watched:
+    """What the monitor needs of a lab: its plan, directory and LAG driver."""
+    plan: Plan
+    dir: LabDir
+    driver: Any
+
+
+def attach(name: str) -> Watched:
+    """The lab from the plan `up` wrote when Open vSwitch carries its LAGs, else as any command
+    opens it (emulator.lab.lifecycle.open_lab)."""
+    labdir = LabDir(name)
+    state = labdir.read_state()
+    recorded = labdir.path / planfile.FILE_NAME
+    if state.runtime == "netns" and state.lag_driver == "openvswitch" and recorded.exists():
+        from emulator.runtime.lag.ovs import OvsLagDriver
+        from emulator.runtime.netns import NetnsRuntime
+        plan = planfile.from_dict(json.loads(recorded.read_text()))
+        return Watched(plan, labdir, OvsLagDriver(NetnsRuntime(plan.lab), labdir.node))
+    from emulator.lab.lifecycle import open_lab
+    lab = open_lab(name)
+    return Watched(lab.plan, lab.dir, lab.driver)
+
+
+def interval(lab: Watched) -> float:
     routers = {n for lag in lab.plan.lags for n in (lag.a_node, lag.b_node)}
     return max(INTERVAL, SECONDS_PER_READ * 2 * len(routers))
 
 
-def snapshot(lab: Lab) -> dict[tuple[EventKind, str, str], dict[str, object]]:
+def snapshot(lab: Watched) -> dict[tuple[EventKind, str, str], dict[str, object]]:
     """The state worth a timeline entry, keyed by what it describes."""
     state: dict[tuple[EventKind, str, str], dict[str, object]] = {}
     for obs in observe.lags(lab.plan, lab.driver):
@@ -39,8 +71,7 @@ def snapshot(lab: Lab) -> dict[tuple[EventKind, str, str], dict[str, object]]:
 
 
 def run(name: str, max_seconds: float = 7 * 24 * 3600) -> int:
-    from emulator.lab.lifecycle import open_lab
-    lab = open_lab(name)
+    lab = attach(name)
     last: dict[tuple[EventKind, str, str], dict[str, object]] = {}
     deadline = time.monotonic() + max_seconds
     pause = interval(lab)

@@ -18,6 +18,7 @@ from emulator.nodes import bird, liveness, registry
 from emulator.nodes.base import Host, RouterView, far_end, run_quietly
 from emulator.observe import control_sockets
 from emulator.runtime.lag.state import LagState
+from emulator.observe.lags import LagObservation, lags  # noqa: F401 (observers' API)
 from emulator.plan.model import Plan, Role
 
 T = TypeVar("T")
@@ -224,28 +225,6 @@ def microsoft_prefix_count(plan: Plan, node: str, d: Path, host: Host = LOCAL) -
     held = node_routes(plan, node, d, host) & set(plan.microsoft_prefixes)
     v6 = sum(1 for p in held if ":" in p)
     return {"ipv4": len(held) - v6, "ipv6": v6}
-
-
-@dataclass(frozen=True)
-class LagObservation:
-    lag: str
-    peer_side: LagState
-    edge_side: LagState
-
-
-def lags(plan: Plan, driver) -> list[LagObservation]:
-    """Both sides of every LAG; one read per router where the driver can (observe_node)."""
-    seen: dict[tuple[str, str], LagState] = {}
-    for node in dict.fromkeys(n for lag in plan.lags for n in (lag.a_node, lag.b_node)):
-        own = list(plan.lags_of(node))
-        if hasattr(driver, "observe_node"):
-            states = driver.observe_node(node, own)
-        else:
-            states = [driver.observe(node, lag) for lag in own]
-        for lag, state in zip(own, states):
-            seen[(lag.name, node)] = state
-    return [LagObservation(lag.name, seen[(lag.name, lag.a_node)], seen[(lag.name, lag.b_node)])
-            for lag in plan.lags]
 
 
 @dataclass(frozen=True)

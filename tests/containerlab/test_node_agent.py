@@ -14,7 +14,8 @@ import pytest
 from emulator.core import events
 from emulator.core.errors import WaitTimeout
 from emulator.nodes import registry
-from emulator.runtime.containerlab import node_agent, planfile
+from emulator.plan import planfile
+from emulator.runtime.containerlab import node_agent
 from emulator.runtime.containerlab.node_agent import EdgeSpeaker
 from tests.conftest import ROOT
 from tests.containerlab.conftest import FIXTURES_DIR, TOPOLOGIES, plan_of

@@ -13,7 +13,8 @@ from emulator.core.errors import PlanError
 from emulator.nodes import registry
 from emulator.plan.model import Plan
 from emulator.runtime import containerlab
-from emulator.runtime.containerlab import planfile, programs
+from emulator.runtime.containerlab import programs
+from emulator.plan import planfile
 from emulator.runtime.containerlab.overrides import NodeOverride
 
 

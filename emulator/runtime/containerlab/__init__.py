@@ -20,7 +20,7 @@ host's namespace, shared by every lab.
 
 Modules: layout (paths in containers), images (the catalogue), overrides (the user's own image
 or NOS), programs (router programs through the node registry), edge (the Microsoft edge's files),
-start (start.sh), rendering (the .clab.yml and render()), planfile (the plan as JSON),
+start (start.sh), rendering (the .clab.yml and render()), emulator.plan.planfile (the plan as JSON),
 node_agent (in the containers), host (DockerHost, ContainerlabRuntime), bonds (the LAG driver:
 /proc/net/bonding through docker exec), attached (a deployed lab's record on this host, attached
 again for status and checks), deploy (Docker and containerlab: deploy, wait, destroy). Peer

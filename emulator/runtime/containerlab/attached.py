@@ -5,7 +5,7 @@
 the embedded runtime does, before anything is deployed:
 
   state.json          runtime "containerlab", the rendered topology file, LAG driver kernel-bond
-  plan.json           the plan as deployed (emulator.runtime.containerlab.planfile)
+  plan.json           the plan as deployed (emulator.plan.planfile)
   containerlab.json   the rendered topology file and the folder holding nodes/<node>/
   events.jsonl        the controller's own events (lab-created)
 
@@ -31,12 +31,13 @@ from emulator.core.errors import LabStateError
 from emulator.core.labdir import LabDir, LabState
 from emulator.nodes.base import Host, run_quietly
 from emulator.plan.model import Node, Plan, Role
-from emulator.runtime.containerlab import planfile, programs
+from emulator.runtime.containerlab import programs
+from emulator.plan import planfile
 from emulator.runtime.containerlab.bonds import DockerBondDriver
 from emulator.runtime.containerlab.host import ContainerlabRuntime, Runner, run_local
 from emulator.runtime.containerlab.layout import EVENTS_FILE, RUNTIME, STATE_DIR
 
-PLAN_FILE = "plan.json"
+PLAN_FILE = planfile.FILE_NAME
 RECORD_FILE = "containerlab.json"
 
 

@@ -30,7 +30,7 @@ from emulator.core import events, wait
 from emulator.core.errors import CommandFailed, WaitTimeout
 from emulator.core.events import EventKind
 from emulator.nodes import exabgp, registry
-from emulator.runtime.containerlab import planfile
+from emulator.plan import planfile
 from emulator.runtime.lag import procfs
 from emulator.runtime.lag.state import LagState
 

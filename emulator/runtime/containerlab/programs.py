@@ -24,7 +24,7 @@ from emulator.core.errors import PlanError
 from emulator.nodes import registry
 from emulator.nodes.base import NodeKind
 from emulator.plan.model import Node, Plan
-from emulator.runtime.containerlab import planfile
+from emulator.plan import planfile
 from emulator.runtime.containerlab.layout import NODE_DIR, STATE_DIR
 
 AGENT_PYTHON = "python3"               # Debian's, in the images that carry the package

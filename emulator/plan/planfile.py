@@ -1,5 +1,6 @@
 """The lab plan as JSON and back, so that a node kind's own Python can run inside a container
-with the same plan the controller rendered (emulator.runtime.containerlab.node_agent).
+with the same plan the controller rendered (emulator.runtime.containerlab.node_agent), and so
+that the lab's monitor reads a running lab's plan without the topology loader.
 
 Standard library only: it runs in images that carry the emulator package but no other library.
 """
@@ -12,6 +13,8 @@ from enum import Enum
 from typing import Any
 
 from emulator.plan.model import Plan
+
+FILE_NAME = "plan.json"     # in a lab's directory: the plan the lab was built with
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
