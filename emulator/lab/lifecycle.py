@@ -204,22 +204,22 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     peer_bgp = run.allows(Step.SESSIONS_ESTABLISHED)
     daemons = [n for n in plan.nodes if peer_bgp or n.role is not Role.PEER_ROUTER]
     early = [n for n in daemons if automation.starts_before_links(n)]
-    pool = ThreadPoolExecutor(max_workers=8)
-    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in early]
+    starter = ThreadPoolExecutor(max_workers=8)
+    run.starting += [starter.submit(automation.start_daemon, lab, n) for n in early]
 
-    for lag in plan.lags:
-        for member in lag.members:
-            runtime.create_veth(lag.a_node, member.a_ifname, lag.b_node, member.b_ifname)
-    for port in plan.lan_ports:
-        runtime.create_veth(port.node, port.ifname, plan.lan_switch, port.switch_ifname)
-    for link in plan.links:
-        runtime.create_veth(link.a_node, link.a_ifname, link.b_node, link.b_ifname)
-        runtime.configure(link.a_node, link.a_ifname, [link.a_ipv4, link.a_ipv6])
-        runtime.configure(link.b_node, link.b_ifname, [link.b_ipv4, link.b_ipv6])
-    runtime.run(plan.lan_switch, ["ip", "link", "add", "br0", "type", "bridge"])
-    for port in plan.lan_ports:
-        runtime.run(plan.lan_switch, ["ip", "link", "set", port.switch_ifname, "master", "br0", "up"])
-        runtime.configure(port.node, port.ifname, [port.ipv4, port.ipv6])
+    veths = [(lag.a_node, m.a_ifname, lag.b_node, m.b_ifname) for lag in plan.lags
+             for m in lag.members]
+    veths += [(p.node, p.ifname, plan.lan_switch, p.switch_ifname) for p in plan.lan_ports]
+    veths += [(k.a_node, k.a_ifname, k.b_node, k.b_ifname) for k in plan.links]
+    addressed = [(k.a_node, k.a_ifname, [k.a_ipv4, k.a_ipv6]) for k in plan.links]
+    addressed += [(k.b_node, k.b_ifname, [k.b_ipv4, k.b_ipv6]) for k in plan.links]
+    addressed += [(p.node, p.ifname, [p.ipv4, p.ipv6]) for p in plan.lan_ports]
+    with ThreadPoolExecutor(max_workers=8) as pool:     # one ip(8) command each
+        list(pool.map(lambda v: runtime.create_veth(*v), veths))
+        runtime.run(plan.lan_switch, ["ip", "link", "add", "br0", "type", "bridge"])
+        list(pool.map(lambda port: runtime.run(plan.lan_switch, [
+            "ip", "link", "set", port.switch_ifname, "master", "br0", "up"]), plan.lan_ports))
+        list(pool.map(lambda a: runtime.configure(*a), addressed))
     runtime.run(plan.lan_switch, ["ip", "link", "set", "br0", "up"])
     members = sum(len(lag.members) for lag in plan.lags)
     step(f"{members} LAG member links, exchange LAN with {len(plan.lan_ports)} ports")
@@ -230,9 +230,9 @@ def _build(plan: Plan, labdir: LabDir, state: LabState, runtime: NetnsRuntime,
     driver = _driver(state.lag_driver, runtime, labdir)
     lab.driver = driver
     run.lab = lab
-    run.starting += [pool.submit(automation.start_daemon, lab, n) for n in daemons
+    run.starting += [starter.submit(automation.start_daemon, lab, n) for n in daemons
                      if n not in early]
-    pool.shutdown(wait=False)
+    starter.shutdown(wait=False)
     # Each edge's ExaBGP, with no neighbor of the peer's yet: ready by the time the LAGs are
     # (a link gets its neighbors then, emulator.lab.automation.edge_configures_bgp).
     automation.start_speakers(runtime, plan, labdir)
