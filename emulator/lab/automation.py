@@ -197,8 +197,9 @@ def wait_prefixes(lab: Running, skip_lags: set[str] = frozenset()) -> None:
     routers = plan.nodes_with(Role.PEER_ROUTER)
 
     def at_routers() -> dict[str, dict[str, int]]:
-        return {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name))
-                for n in routers}
+        names = [n.name for n in routers]          # read side by side: each a whole BGP table
+        return dict(zip(names, observe.each_node(
+            names, lambda n: observe.microsoft_prefix_count(plan, n, lab.node_dir(n)))))
 
     if len(skip_lags) < len(plan.lags):
         wait.until("prefixes", at_routers,
