@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator.core import wait
 from emulator.nodes import edge_bgp
 from emulator.plan.resolve import resolve
 from emulator.topology.loader import load
@@ -72,6 +73,11 @@ def test_running_pid_names_only_the_process_of_this_speakers_configuration(tmp_p
     mine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)",
                              str(tmp_path / "exabgp" / "exabgp.conf")])
     try:
+        # A process's arguments show in /proc only once its exec is complete, a moment after
+        # Popen returns.
+        for proc in (other, mine):
+            wait.until("daemon_socket", lambda: Path(f"/proc/{proc.pid}/cmdline").read_bytes(),
+                       lambda cmdline: "" if cmdline else f"pid {proc.pid}: no arguments yet")
         edge_bgp.pid_file(tmp_path).write_text(f"{other.pid}\n")
         assert edge_bgp.running_pid(tmp_path) is None       # a reused pid is not the speaker
         edge_bgp.pid_file(tmp_path).write_text(f"{mine.pid}\n")
