@@ -31,10 +31,19 @@ BUDGETS: dict[str, float] = {
     "negative_window": 3.0,
 }
 INTERVAL = 0.05
-# Reads are cheap (control sockets, unixctl): a wait looks again at least five times a second.
-MAX_INTERVAL = 0.2
+# Reads are cheap (control sockets, unixctl): a wait looks again at least ten times a second,
+MAX_INTERVAL = 0.1
+# unless a look is not cheap (many routers): then the pause after it is at least this many
+# times what the look took, so that a wait keeps to a small share of a core.
+COST_FACTOR = 3.0
 
 T = TypeVar("T")
+
+
+def pause(interval: float, cost: float) -> float:
+    """How long to wait before the next look: the backed-off interval, at most MAX_INTERVAL,
+    and never less than COST_FACTOR times what the last look cost."""
+    return max(min(interval, MAX_INTERVAL), COST_FACTOR * cost)
 
 
 def until(budget: str, observe: Callable[[], T], diff: Callable[[T], str],
@@ -44,13 +53,15 @@ def until(budget: str, observe: Callable[[], T], diff: Callable[[T], str],
     deadline = time.monotonic() + limit
     interval = INTERVAL
     while True:
+        looked = time.monotonic()
         last = observe()
+        cost = time.monotonic() - looked
         difference = diff(last)
         if not difference:
             return last
         if time.monotonic() >= deadline:
             raise WaitTimeout(budget, limit, last, difference)
-        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        time.sleep(min(pause(interval, cost), max(0.0, deadline - time.monotonic())))
         interval = min(interval * 1.5, MAX_INTERVAL)
 
 

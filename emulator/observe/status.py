@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -39,15 +40,24 @@ class Status:
 
 
 def status(lab: LabView) -> Status:
+    """Every part read side by side: LAGs, sessions, each router's table, the edges' verdicts
+    and the programs' liveness come from different daemons and files."""
     plan = lab.plan
-    return Status(
-        plan.lab, lab.driver.name, observe.lags(plan, lab.driver),
-        observe.all_sessions(plan, lab.node_dir, lab.host),
-        {n.name: observe.microsoft_prefix_count(plan, n.name, lab.node_dir(n.name), lab.host)
-         for n in plan.nodes_with(Role.PEER_ROUTER)},
-        observe.edge_routes(plan, lab.node_dir, lab.host),
-        observe.stopped_programs(plan, lab.node_dir, lab.host),
-        hold.read(lab.dir.path).step)
+    routers = [n.name for n in plan.nodes_with(Role.PEER_ROUTER)]
+
+    def prefix_counts() -> dict[str, dict[str, int]]:
+        return dict(zip(routers, observe.each_node(routers, lambda n: observe.microsoft_prefix_count(
+            plan, n, lab.node_dir(n), lab.host))))
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        lags = pool.submit(observe.lags, plan, lab.driver)
+        sessions = pool.submit(observe.all_sessions, plan, lab.node_dir, lab.host)
+        prefixes = pool.submit(prefix_counts)
+        edges = pool.submit(observe.edge_routes, plan, lab.node_dir, lab.host)
+        stopped = pool.submit(observe.stopped_programs, plan, lab.node_dir, lab.host)
+        return Status(plan.lab, lab.driver.name, lags.result(), sessions.result(),
+                      prefixes.result(), edges.result(), stopped.result(),
+                      hold.read(lab.dir.path).step)
 
 
 def _members(state) -> str:
