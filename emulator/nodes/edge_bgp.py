@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -174,10 +175,17 @@ def _reloaded_since(log: Path, offset: int) -> bool:
     return any(marker in text for marker in RELOADED)
 
 
+# Seconds between SIGUSR1s while ExaBGP has not said it reloaded. ExaBGP 5.0.15 drops a reload
+# asked for while an Established peer still has updates to send (exabgp.reactor.loop Reactor.run
+# re-arms the signal, then skips the reload when _pending_adjribout() is true), and ignores one
+# that comes while it handles the one before: the edge asks again until the reload is done.
+RELOAD_RESEND = 1.0
+
+
 def _reload(node_dir: Path) -> None:
-    """SIGUSR1, then wait until ExaBGP says it reloaded. ExaBGP ignores a SIGUSR1 that comes
-    while it still handles the one before ("ignoring - still handling previous signal"): one
-    reload at a time (the edge's lock), each waited for, so none is lost."""
+    """SIGUSR1, then wait until ExaBGP says it reloaded, asking again every RELOAD_RESEND
+    seconds until it does (a reload of the same configuration changes nothing). One reload at
+    a time (the edge's lock), each waited for, so none is lost."""
     pid = running_pid(node_dir)
     if pid is None:
         raise ProcessLookupError(f"no ExaBGP running for {node_dir.name}")
@@ -186,9 +194,19 @@ def _reload(node_dir: Path) -> None:
     os.kill(pid, signal.SIGUSR1)
     if offset is None:
         return                      # no log to read (not a speaker the lab started)
-    wait.until("speaker_reload", lambda: _reloaded_since(log, offset),
+    asked = [time.monotonic()]
+
+    def reloaded() -> bool:
+        if _reloaded_since(log, offset):
+            return True
+        if time.monotonic() - asked[-1] >= RELOAD_RESEND:
+            os.kill(pid, signal.SIGUSR1)
+            asked.append(time.monotonic())
+        return False
+
+    wait.until("speaker_reload", reloaded,
                lambda done: "" if done else f"{node_dir.name}: ExaBGP (pid {pid}) has not "
-               f"reloaded its configuration yet ({log})")
+               f"reloaded its configuration yet, asked {len(asked)} times ({log})")
 
 
 def set_link(plan: Plan, node: Node, node_dir: Path, lag: Lag, configured: bool) -> None:

@@ -95,3 +95,36 @@ def test_ready_once_every_agent_wrote_its_routes(tmp_path):
     (tmp_path / LAG.ifname).mkdir()
     (tmp_path / LAG.ifname / "routes.json").write_text("{}")
     assert edge_bgp.ready(PLAN, EDGE, tmp_path)
+
+
+# A stand-in for a speaker that drops its first reload, as ExaBGP 5.0.15 does when a reload is
+# asked for while an Established peer still has updates to send; the second one it performs.
+DROPS_FIRST_RELOAD = """
+import signal, sys, time
+log, asked = sys.argv[2], []
+def reload(*_):
+    asked.append(1)
+    if len(asked) == 2:
+        with open(log, "a") as f:
+            f.write("reactor         loaded new configuration successfully\\n")
+signal.signal(signal.SIGUSR1, reload)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_dropped_reload_is_asked_for_again(tmp_path, monkeypatch):
+    (tmp_path / "exabgp").mkdir()
+    conf, log = tmp_path / "exabgp" / "exabgp.conf", tmp_path / "exabgp" / "exabgp.log"
+    log.write_text("reactor         loaded new configuration successfully\n")   # the start's
+    monkeypatch.setattr(edge_bgp, "RELOAD_RESEND", 0.2)
+    speaker = subprocess.Popen([sys.executable, "-c", DROPS_FIRST_RELOAD, str(conf), str(log)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert speaker.stdout.readline().strip() == "ready"
+        edge_bgp.pid_file(tmp_path).write_text(f"{speaker.pid}\n")
+        edge_bgp._reload(tmp_path)
+        assert log.read_text().count("loaded new configuration") == 2
+    finally:
+        speaker.kill()
+        speaker.wait()
