@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator.observe import observers as observe
 from emulator.core import hold as holds
+from emulator.core import wait
 from emulator.core.hold import Step
 from emulator.lab import automation
 from emulator.portal import turnup as portal
@@ -157,17 +159,22 @@ def up(topology: str | Path, progress: Progress = lambda _: None, validate_rules
     # The resolved plan too, for the lab's monitor (it starts without the topology loader).
     (labdir.path / planfile.FILE_NAME).write_text(json.dumps(planfile.to_dict(plan)))
     runtime = NetnsRuntime(plan.lab)
+    run: automation.Run | None = None
     try:
         # The portal's peering exists (and nothing is registered) before any edge starts.
         portal.create(labdir, topo, validate_rules=validate_rules)
-        hold = holds.held(turnup, pause_at)
-        run = automation.Run(None, topo, hold, step)          # type: ignore[arg-type]
+        run = automation.Run(None, topo, holds.held(turnup, pause_at),  # type: ignore[arg-type]
+                             step)
         lab = _build(plan, labdir, state, runtime, step, run)
         start_monitor(lab)
         reached = automation.advance(run, Step.PORTS_CONFIGURED)
         _hold(labdir, turnup, pause_at, reached)
     except BaseException:
         step("failed: removing everything this lab created")
+        # Programs still being started in the background would outlive a teardown that ran
+        # before them: let those starts end first.
+        if run is not None:
+            futures_wait(run.starting, timeout=wait.BUDGETS["daemon_socket"])
         runtime.close()
         down(plan.lab)
         raise
