@@ -17,7 +17,6 @@ from typing import TypeVar
 from emulator.nodes import bird, liveness, registry
 from emulator.nodes.base import Host, RouterView, far_end, run_quietly
 from emulator.observe import control_sockets
-from emulator.runtime.lag.state import LagState
 from emulator.observe.lags import LagObservation, lags  # noqa: F401 (observers' API)
 from emulator.plan.model import Plan, Role
 

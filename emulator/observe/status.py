@@ -46,8 +46,9 @@ def status(lab: LabView) -> Status:
     routers = [n.name for n in plan.nodes_with(Role.PEER_ROUTER)]
 
     def prefix_counts() -> dict[str, dict[str, int]]:
-        return dict(zip(routers, observe.each_node(routers, lambda n: observe.microsoft_prefix_count(
-            plan, n, lab.node_dir(n), lab.host))))
+        counts = observe.each_node(routers, lambda n: observe.microsoft_prefix_count(
+            plan, n, lab.node_dir(n), lab.host))
+        return dict(zip(routers, counts))
 
     with ThreadPoolExecutor(max_workers=5) as pool:
         lags = pool.submit(observe.lags, plan, lab.driver)

@@ -97,11 +97,8 @@ class NetnsRuntime:
         script = 'ip netns add "$0" && ip -n "$0" link set lo up'
         if sysctls:
             script += ' && ip netns exec "$0" sysctl -q -w "$@"'
-        argv = ["sh", "-c", script, self.ns(node), *[f"{k}={v}" for k, v in sysctls.items()]]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                                stdin=subprocess.DEVNULL)
-        if result.returncode != 0:
-            raise CommandFailed(argv, result.returncode, result.stderr or result.stdout)
+        self._ip_command(["sh", "-c", script, self.ns(node),
+                          *[f"{k}={v}" for k, v in sysctls.items()]])
 
     def create_veth(self, a_node: str, a_ifname: str, b_node: str, b_ifname: str) -> None:
         # Both ends are created in their namespaces, never in the host's.
@@ -121,6 +118,8 @@ class NetnsRuntime:
 
     @staticmethod
     def _ip_command(argv: list[str], batch: str | None = None) -> None:
+        """Run an ip(8) command (or a short shell of them) on the host; CommandFailed if it
+        fails. `batch` is fed to `ip -batch -`."""
         result = subprocess.run(argv, input=batch, capture_output=True, text=True, timeout=30,
                                 stdin=None if batch is not None else subprocess.DEVNULL)
         if result.returncode != 0:
