@@ -173,9 +173,15 @@ def test_a_killed_daemon_is_named_by_status_and_check_and_recover_restarts_it(br
     from pathlib import Path
     from emulator.observe import status
     mapslab = str(Path(sys.executable).with_name("mapslab"))
-    for pid_file in (breakable.node_dir("sea-pr1") / "bgpd.pid",
-                     breakable.node_dir("sea-ms2") / "exabgp" / "exabgp.pid"):
-        os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+    from emulator.nodes import daemon
+    killed = [int(pid_file.read_text().split()[0])
+              for pid_file in (breakable.node_dir("sea-pr1") / "bgpd.pid",
+                               breakable.node_dir("sea-ms2") / "exabgp" / "exabgp.pid")]
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    # kill(2) returns before the process is gone: wait until /proc says so.
+    wait.until("process_exit", lambda: [pid for pid in killed if daemon.alive(pid)],
+               lambda alive: f"still alive: {alive}" if alive else "")
     seen = status.status_table(status.status(breakable))
     assert "sea-pr1: bgpd not running" in seen and "sea-ms2: exabgp not running" in seen
     assert "sea-1-a-v4               sea-pr1    sea-ms1    198.18.0.1           bgpd stopped" in seen
