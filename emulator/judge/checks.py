@@ -163,7 +163,7 @@ def run_all(lab: Lab) -> list[Verdict]:
     """Every check; a router program that stopped is named first in every failed verdict, as
     the likely cause (its sessions, routes and limits are all gone with it)."""
     verdicts = [check(lab) for check in CHECKS.values()]
-    stopped = observe.stopped_programs(lab.plan, lab.node_dir, lab.host)
+    stopped = observe.stopped_programs(lab.plan, lab.node_dir, lab.host, lab.driver)
     if not stopped:
         return verdicts
     cause = tuple(f"{p.describe()}: `mapslab recover {lab.plan.lab}` restarts it"

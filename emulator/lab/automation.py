@@ -172,6 +172,25 @@ def edge_configures_bgp(lab: Running, lag: Lag) -> int:
     return pid
 
 
+def sessions_down(lab: Running, lag: Lag) -> None:
+    """Record the link's edge sessions down: a speaker that stopped cannot say so itself."""
+    for session in lab.plan.sessions:
+        if session.lag == lag.name:
+            lab.dir.event(EventKind.BGP_STATE, node=lag.b_node, lag=lag.name,
+                          peer=session.a_address, state="down", reason="speaker stopped")
+
+
+def edge_unconfigures_bgp(lab: Running, lag: Lag) -> None:
+    """The inverse of edge_configures_bgp, before a link's LAG is rebuilt: the link's neighbors
+    out of the edge's ExaBGP (if it runs with them), its sessions recorded down, so that BGP
+    comes back only through edge_automation, after the LAG."""
+    d = lab.node_dir(lag.b_node)
+    if edge_bgp.running_pid(d) is None or lag.name not in edge_bgp.SpeakerState.read(d).links:
+        return
+    edge_bgp.set_link(lab.plan, lab.plan.node(lag.b_node), d, lag, configured=False)
+    sessions_down(lab, lag)
+
+
 def edge_automation(lab: Running, lag: Lag) -> int | None:
     """Configure the edge's BGP for one link once its LAG is up; return ExaBGP's pid, or None
     (recorded as `lag-timeout`) when the LAG did not come up within its budget."""

@@ -6,6 +6,11 @@ first (FRR's zebra without its bgpd, OpenBGPD's FIB loop without bgpd), so that 
 own start-up finds the state it expects. A Microsoft edge's ExaBGP is started again with its
 sessions to the internet; each link it had is configured again through the edge automation
 (which waits for the LAG before it configures BGP).
+
+The processes that speak LACP for a router (Open vSwitch's ovsdb-server and ovs-vswitchd) are
+restarted first, the same way: what is left of them stopped, the node's bundles built again.
+BGP on its links is taken out of the edges' speakers before and given back by the edge
+automation after, once each LAG is up again: BGP never comes back ahead of LACP.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from emulator.core import wait
 from emulator.nodes import daemon, edge_bgp, liveness, registry
 from emulator.observe import observers as observe
 from emulator.plan.model import Role
-from emulator.lab.automation import edge_automation
+from emulator.lab.automation import edge_automation, edge_unconfigures_bgp
 from emulator.lab.lifecycle import Lab
 
 
@@ -44,12 +49,31 @@ def _restart_edge(lab: Lab, node: str) -> None:
             edge_automation(lab, lag)
 
 
+def _restart_lacp(lab: Lab, node: str) -> None:
+    """The node's LACP processes again (the LAG driver's), every link of it out of the edges'
+    BGP while its LAG is rebuilt and back through the edge automation once the LAG is up."""
+    own = list(lab.plan.lags_of(node))
+    for lag in own:
+        edge_unconfigures_bgp(lab, lag)
+    _stop(observe.lacp_programs(lab.plan, node, lab.driver, lab.host))
+    lab.driver.restart(lab.plan.node(node), own)
+    for lag in own:
+        edge_automation(lab, lag)
+
+
 def restart_stopped(lab: Lab) -> list[liveness.Program]:
-    """Start again every router program that was started and is gone; wait (the daemon_socket
-    budget) until none is missing. Returns what was restarted."""
+    """Start again every program that was started and is gone (the LACP speakers first, then
+    the routers' own); wait (the daemon_socket budget) until none is missing. Returns what was
+    restarted."""
     plan = lab.plan
-    stopped = observe.stopped_programs(plan, lab.node_dir, lab.host)
-    for node in dict.fromkeys(p.node for p in stopped):
+    stopped = observe.stopped_programs(plan, lab.node_dir, lab.host, lab.driver)
+    lacp = [p for p in stopped if p.what == observe.LACP]
+    for node in dict.fromkeys(p.node for p in lacp):
+        _restart_lacp(lab, node)
+    # The edge automation starts a stopped ExaBGP again itself: read what is still missing.
+    programs = ([p for p in observe.stopped_programs(plan, lab.node_dir, lab.host)]
+                if lacp else stopped)
+    for node in dict.fromkeys(p.node for p in programs):
         spec = plan.node(node)
         if spec.role is Role.EDGE:
             _restart_edge(lab, node)
@@ -58,6 +82,7 @@ def restart_stopped(lab: Lab) -> list[liveness.Program]:
         _stop(liveness.programs(lab.host, plan, node, d))
         registry.kind_of(spec).start(lab.runtime, plan, spec, d)
     if stopped:
-        wait.until("daemon_socket", lambda: observe.stopped_programs(plan, lab.node_dir, lab.host),
+        wait.until("daemon_socket", lambda: observe.stopped_programs(plan, lab.node_dir, lab.host,
+                                                                    lab.driver),
                    lambda still: "\n".join(f"{p.describe()} after its restart" for p in still))
     return stopped

@@ -49,11 +49,16 @@ def programs(host: Host, plan: Plan, node: str, d: Path) -> list[Program]:
     """The node's programs whose pid file names a pid, running or not. Only where the lab's
     directory and processes are on this machine (the host reads files: network namespaces); a
     container's programs are its runtime's to watch, and say nothing here."""
+    return read(host, node, pid_files(plan, node, d))
+
+
+def read(host: Host, node: str, entries: list[tuple[str, Path, str]]) -> list[Program]:
+    """The programs of these (name, pid file, instance) entries whose pid file names a pid."""
     reader = getattr(host, "read_text", None)
     if reader is None:
         return []
     found = []
-    for name, path, what in pid_files(plan, node, d):
+    for name, path, what in entries:
         try:
             pid = int((reader(node, path) or "").split()[0])
         except (ValueError, IndexError):

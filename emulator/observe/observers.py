@@ -146,10 +146,27 @@ def node_sessions(plan: Plan, node: str, d: Path, host: Host = LOCAL,
     return states
 
 
-def stopped_programs(plan: Plan, node_dir, host: Host = LOCAL) -> list[liveness.Program]:
-    """Every router program of the lab that was started and is gone (killed, crashed)."""
+# Program.what of the processes that speak LACP for a router (the LAG driver's).
+LACP = "LACP"
+
+
+def lacp_programs(plan: Plan, node: str, driver, host: Host = LOCAL) -> list[liveness.Program]:
+    """The processes that speak LACP for the node's LAGs (Open vSwitch's daemons; none for a
+    kernel bond), running or not, from the LAG driver's pid files."""
+    named = getattr(driver, "programs", None)
+    if named is None or not plan.lags_of(node):
+        return []
+    return liveness.read(host, node, [(name, path, LACP) for name, path in named(node)])
+
+
+def stopped_programs(plan: Plan, node_dir, host: Host = LOCAL,
+                     driver=None) -> list[liveness.Program]:
+    """Every program of the lab that was started and is gone (killed, crashed): the routers'
+    own, and with the LAG driver given, the processes that speak LACP for them."""
     return [p for node in plan.nodes
-            for p in liveness.stopped(host, plan, node.name, node_dir(node.name))]
+            for p in (lacp_programs(plan, node.name, driver, host)
+                      + liveness.programs(host, plan, node.name, node_dir(node.name)))
+            if not p.running]
 
 
 def edge_routes(plan: Plan, node_dir, host: Host = LOCAL) -> list[EdgeRoutes]:

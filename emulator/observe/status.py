@@ -55,7 +55,8 @@ def status(lab: LabView) -> Status:
         sessions = pool.submit(observe.all_sessions, plan, lab.node_dir, lab.host)
         prefixes = pool.submit(prefix_counts)
         edges = pool.submit(observe.edge_routes, plan, lab.node_dir, lab.host)
-        stopped = pool.submit(observe.stopped_programs, plan, lab.node_dir, lab.host)
+        stopped = pool.submit(observe.stopped_programs, plan, lab.node_dir, lab.host,
+                              lab.driver)
         return Status(plan.lab, lab.driver.name, lags.result(), sessions.result(),
                       prefixes.result(), edges.result(), stopped.result(),
                       hold.read(lab.dir.path).step)
@@ -77,7 +78,7 @@ def status_table(s: Status) -> str:
                    f"{b.node + ' ' + b.ifname + (' UP' if b.up else ' DOWN'):<22} "
                    f"{a.members_up}/{len(a.members)} ({_members(a)})")
     if s.stopped:
-        out += ["", f"Router programs not running (`mapslab recover {s.lab}` restarts them)"]
+        out += ["", f"Programs not running (`mapslab recover {s.lab}` restarts them)"]
         out += [f"  {p.describe()}" for p in s.stopped]
     out += ["", "BGP sessions (seen from the peer side; prefixes received / sent, - where the "
                 "program does not say)"]

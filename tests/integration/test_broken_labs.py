@@ -196,6 +196,46 @@ def test_a_killed_daemon_is_named_by_status_and_check_and_recover_restarts_it(br
     assert [v.check for v in checks.run_all(breakable) if not v.passed] == []
 
 
+def test_a_killed_ovs_vswitchd_is_named_and_recover_rebuilds_its_lags_before_bgp(breakable):
+    """The process that speaks LACP for a router dies: status and check name it, its LAGs read
+    down; `recover` rebuilds them and gives the edge its BGP back only after each LAG is up."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    from emulator.core.events import EventKind
+    from emulator.nodes import daemon
+    from emulator.observe import status
+    mapslab = str(Path(sys.executable).with_name("mapslab"))
+    pid = int((breakable.node_dir("sea-ms1") / "ovs" / "vswitchd.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    wait.until("process_exit", lambda: daemon.alive(pid),
+               lambda alive: f"ovs-vswitchd (pid {pid}) still alive" if alive else "")
+    seen = status.status_table(status.status(breakable))
+    assert f"sea-ms1: ovs-vswitchd (LACP) not running (pid {pid} in vswitchd.pid)" in seen, seen
+    lag_line = next(line for line in seen.splitlines() if line.startswith("  sea-1-a "))
+    assert "sea-ms1 lag0 DOWN" in lag_line, seen
+    # The link's sessions last until their hold timer expires (RFC 4271 6.5; 10 s here): the
+    # tap device of the bridge outlives the daemon, but nothing forwards on it.
+    wait.until("ebgp_session", lambda: checks.mesh_formed(breakable),
+               lambda v: "" if not v.passed else f"mesh still formed: {v.summary}")
+    mesh = checks.run_all(breakable)[1]
+    assert mesh.check == "mesh-formed" and not mesh.passed
+    assert mesh.evidence[0].startswith("sea-ms1: ovs-vswitchd (LACP) not running"), mesh
+    before = len(breakable.dir.events())
+    done = subprocess.run([mapslab, "recover", breakable.plan.lab], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "restarted sea-ms1's ovs-vswitchd" in done.stdout, done.stdout
+    assert [v.check for v in checks.run_all(breakable) if not v.passed] == []
+    # After the restart: the link's BGP configured again only after its LAG came up again.
+    after = [e for e in breakable.dir.events()[before:] if e.get("lag") == "sea-1-a"]
+    kinds = [e["kind"] for e in after]
+    assert EventKind.BGP_CONFIGURED.value in kinds, after
+    assert EventKind.LAG_UP.value in kinds[:kinds.index(EventKind.BGP_CONFIGURED.value)], after
+
+
 def test_the_topologys_firewall_and_rate_limit_flags_configure_the_router(tmp_path):
     """`stateful-firewall: true` and `rate-limit: true`: refused by validation, built anyway with
     --skip-validation, and then really on the routers, where peer-devices finds them."""

@@ -112,4 +112,6 @@ def recorded_lab(state: str, run_root: Path, monkeypatch) -> RecordedLab:
     host = RecordedHost(source / "commands", labdir.path / "nodes")
     monkeypatch.setattr(ovs, "_appctl", host.appctl)
     driver = ovs.OvsLagDriver(host, lambda node: labdir.path / "nodes" / node)
+    # The recordings predate reading Open vSwitch's pid files: they hold none to answer with.
+    monkeypatch.setattr(driver, "programs", lambda node: [])
     return RecordedLab(recorded_plan(labdir), labdir, host, driver)

@@ -43,6 +43,7 @@ class PidLab:
     dir: LabDir
     host: object = field(default_factory=SilentHost)
     runtime: object = None
+    driver: object = None
 
     def node_dir(self, node: str) -> Path:
         d = self.dir.node(node)
@@ -93,7 +94,7 @@ def test_status_names_the_stopped_program(tmp_path):
     (lab.node_dir("fabrikam") / "bird.pid").write_text(f"{dead_pid()}\n")
     stopped = observe.stopped_programs(PLAN, lab.node_dir, lab.host)
     table = status.status_table(status.Status("unit", "openvswitch", [], [], {}, [], stopped))
-    assert "Router programs not running (`mapslab recover unit` restarts them)" in table
+    assert "Programs not running (`mapslab recover unit` restarts them)" in table
     assert f"  fabrikam: bird not running (pid {stopped[0].pid} in bird.pid)" in table
     assert status.status_json(status.Status("unit", "openvswitch", [], [], {}, [], stopped))[
         "stopped_programs"][0]["name"] == "bird"
@@ -136,3 +137,80 @@ def test_recover_restarts_a_program_that_died_and_waits_until_it_runs(tmp_path):
     assert [(node, argv[0]) for node, argv in lab.runtime.runs] == [("fabrikam", "bird")]
     assert observe.stopped_programs(PLAN, lab.node_dir, lab.host) == []
     assert revive.restart_stopped(lab) == [] and len(lab.runtime.runs) == 1
+
+
+@dataclass
+class RestartingLagDriver:
+    """Open vSwitch's pid files (emulator.runtime.lag.ovs), a restart that writes this process's
+    pid into them, and the order of what it was asked to do."""
+
+    node_dir: object
+    calls: list = field(default_factory=list)
+
+    def programs(self, node):
+        from emulator.runtime.lag.ovs import OvsLagDriver
+        return OvsLagDriver.programs(self, node)
+
+    def restart(self, node, lags):
+        self.calls.append(("restart", node.name, [lag.name for lag in lags]))
+        for _, path in self.programs(node.name):
+            path.write_text(f"{os.getpid()}\n")
+
+
+def _ovs_pids(lab, node: str, ovsdb: int, vswitchd: int) -> None:
+    d = lab.node_dir(node) / "ovs"
+    d.mkdir(exist_ok=True)
+    (d / "ovsdb.pid").write_text(f"{ovsdb}\n")
+    (d / "vswitchd.pid").write_text(f"{vswitchd}\n")
+
+
+def test_a_dead_ovs_vswitchd_is_a_stopped_lacp_program_named_by_status_and_check(
+        tmp_path, monkeypatch):
+    lab = _lab(tmp_path)
+    lab.driver = RestartingLagDriver(lab.node_dir)
+    _ovs_pids(lab, "sea-pr1", os.getpid(), dead_pid())
+    stopped = observe.stopped_programs(PLAN, lab.node_dir, lab.host, lab.driver)
+    assert [(p.node, p.name, p.what) for p in stopped] == [
+        ("sea-pr1", "ovs-vswitchd", observe.LACP)]
+    assert stopped[0].describe().startswith("sea-pr1: ovs-vswitchd (LACP) not running (pid ")
+    # Without the LAG driver (a caller that reads routers only) it is not looked for.
+    assert observe.stopped_programs(PLAN, lab.node_dir, lab.host) == []
+    # A node without LAGs has no LACP program, whatever files its folder holds.
+    _ovs_pids(lab, "fabrikam", dead_pid(), dead_pid())
+    assert observe.lacp_programs(PLAN, "fabrikam", lab.driver, lab.host) == []
+    table = status.status_table(status.Status("unit", "openvswitch", [], [], {}, [], stopped))
+    assert "  sea-pr1: ovs-vswitchd (LACP) not running (pid" in table
+    monkeypatch.setattr(checks, "CHECKS", {
+        "bad": lambda lab: Verdict("bad", False, "broken", ("a LAG is down",))})
+    bad, = checks.run_all(lab)
+    assert bad.evidence[0].startswith("sea-pr1: ovs-vswitchd (LACP) not running")
+
+
+def test_a_kernel_bond_has_no_lacp_program_to_die():
+    from emulator.runtime.lag.bond import BondLagDriver
+    assert BondLagDriver(lambda node: None, lambda *a: None).programs("sea-pr1") == []
+
+
+def test_recover_restarts_lacp_first_with_bgp_out_of_the_edges_until_each_lag_is_up(
+        tmp_path, monkeypatch):
+    """The edge's link BGP is taken out before the node's LAGs are rebuilt and given back by
+    the edge automation after (which waits for each LAG): never BGP ahead of LACP."""
+    from emulator.lab import revive
+    lab = _lab(tmp_path)
+    lab.driver = RestartingLagDriver(lab.node_dir)
+    lab.runtime = RestartingRuntime()
+    monkeypatch.setattr(revive, "edge_unconfigures_bgp",
+                        lambda lab_, lag: lab.driver.calls.append(("bgp-out", lag.name)))
+    monkeypatch.setattr(revive, "edge_automation",
+                        lambda lab_, lag: lab.driver.calls.append(("automation", lag.name)))
+    _ovs_pids(lab, "sea-ms1", dead_pid(), dead_pid())
+    (lab.node_dir("fabrikam") / "bird.pid").write_text(f"{dead_pid()}\n")
+    restarted = revive.restart_stopped(lab)
+    assert sorted((p.node, p.name) for p in restarted) == [
+        ("fabrikam", "bird"), ("sea-ms1", "ovs-vswitchd"), ("sea-ms1", "ovsdb-server")]
+    links = [lag.name for lag in PLAN.lags_of("sea-ms1")]
+    assert lab.driver.calls == ([("bgp-out", name) for name in links]
+                                + [("restart", "sea-ms1", links)]
+                                + [("automation", name) for name in links])
+    assert [argv[0] for _, argv in lab.runtime.runs] == ["bird"]
+    assert observe.stopped_programs(PLAN, lab.node_dir, lab.host, lab.driver) == []

@@ -14,7 +14,6 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emulator.core.events import EventKind
 from emulator.judge.scenarios.base import Fault, OutageScenario
 from emulator.judge.scenarios.links import set_links
 from emulator.nodes import edge_bgp, registry
@@ -51,22 +50,11 @@ def _kill_pidfiles(paths: list[Path]) -> list[Path]:
     return killed
 
 
-def _sessions_down(lab: Lab, lag: Lag) -> None:
-    """The speaker cannot say so itself: record the link's sessions down."""
-    for session in lab.plan.sessions:
-        if session.lag == lag.name:
-            lab.dir.event(EventKind.BGP_STATE, node=lag.b_node, lag=lag.name,
-                          peer=session.a_address, state="down", reason="speaker stopped")
-
-
 def stop_speaker(lab: Lab, lag: Lag) -> None:
     """Take the link's neighbors out of the edge's ExaBGP and record its sessions down, if the
     speaker runs with them."""
-    d = lab.node_dir(lag.b_node)
-    if edge_bgp.running_pid(d) is None or lag.name not in edge_bgp.SpeakerState.read(d).links:
-        return
-    edge_bgp.set_link(lab.plan, lab.plan.node(lag.b_node), d, lag, configured=False)
-    _sessions_down(lab, lag)
+    from emulator.lab.automation import edge_unconfigures_bgp   # the lab stage is slow to import
+    edge_unconfigures_bgp(lab, lag)
 
 
 def stop(lab: Lab, node: str) -> None:
@@ -77,11 +65,12 @@ def stop(lab: Lab, node: str) -> None:
     if lab.plan.node(node).role is Role.PEER_ROUTER:
         _kill_pidfiles([d / name for name in PEER_ROUTER_PIDFILES])
         return
+    from emulator.lab.automation import sessions_down    # the lab stage is slow to import
     configured = set(edge_bgp.SpeakerState.read(d).links)
     if edge_bgp.stop(d):
         for lag in lab.plan.lags_of(node):
             if lag.name in configured:
-                _sessions_down(lab, lag)
+                sessions_down(lab, lag)
 
 
 def start(lab: Lab, node: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from emulator.runtime.lag.state import LagState, MemberState
@@ -70,6 +71,13 @@ class BondLagDriver:
                 ipr.link("set", index=ipr.link_lookup(ifname=ifname)[0], state="up")
             v4, v6 = lag.addresses(node.name)
             self.configure(node.name, lag.ifname, [v4, v6])
+
+    def programs(self, node: str) -> list[tuple[str, Path]]:
+        """None: the kernel speaks LACP for a bond (IEEE 802.1AX-2014 6.4), no process can die."""
+        return []
+
+    def restart(self, node: Node, lags: list[Lag]) -> None:
+        """Nothing to restart (`programs` names none)."""
 
     def observe(self, node: str, lag: Lag) -> LagState:
         ipr = self.netlink_for(node)

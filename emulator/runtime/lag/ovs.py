@@ -159,6 +159,17 @@ class OvsLagDriver:
                        lambda rc: "" if rc == 0 else f"{lag.ifname} not created by ovs-vswitchd yet")
             self.runtime.configure(node.name, lag.ifname, [v4, v6])
 
+    def programs(self, node: str) -> list[tuple[str, Path]]:
+        """The node's own ovsdb-server and ovs-vswitchd (their --pidfile)."""
+        d = self.node_dir(node) / "ovs"
+        return [("ovsdb-server", d / "ovsdb.pid"), ("ovs-vswitchd", d / "vswitchd.pid")]
+
+    def restart(self, node: Node, lags: list[Lag]) -> None:
+        """A new database and both daemons, as `up` made them (a killed ovs-vswitchd loses
+        its bonds' LACP state: the partner sees its LACPDUs stop, IEEE 802.1AX-2014 6.4.4)."""
+        self.prepare(node, lags)
+        self.start(node, lags)
+
     def observe(self, node: str, lag: Lag) -> LagState:
         return self.observe_node(node, [lag])[0]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -52,3 +53,11 @@ class LagDriver(Protocol):
 
     def observe(self, node: str, lag: Lag) -> LagState:
         """The bundle's members as LACP sees them now."""
+
+    def programs(self, node: str) -> list[tuple[str, Path]]:
+        """The processes that speak LACP for the node, as (name, pid file): none where the
+        kernel does (a bond), Open vSwitch's two daemons where they do."""
+
+    def restart(self, node: Node, lags: list[Lag]) -> None:
+        """Build and start the node's bundles again after its LACP processes died (they are
+        gone: the caller stopped what was left of them)."""
