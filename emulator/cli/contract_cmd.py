@@ -26,6 +26,8 @@ def render(c: NodeContract) -> str:
     for n in c.neighbors:
         out.append(f"    {n.address:<20} AS{n.remote_asn:<7} {n.family}  from {n.local_address:<18} "
                    f"over {n.over:<5} {n.purpose} ({n.peer})")
+        if n.tcp_md5:
+            out.append(f"      TCP MD5 signatures (RFC 2385), keyed with {n.tcp_md5}")
     if c.announce:
         out.append(f"  announce: {' '.join(c.announce)}")
     if c.expectations:

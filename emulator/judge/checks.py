@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from emulator.observe import observers as observe
+from emulator.observe import tcp_md5
 from emulator.plan.model import Role
 from emulator.judge.router_checks import ROUTER_CHECKS
 from emulator.judge.verdict import Verdict
@@ -59,6 +60,10 @@ def mesh_formed(lab: Lab, sessions: list[observe.SessionState] | None = None) ->
     down = [s for s in interconnect if not s.established]
     evidence = tuple(f"{s.session} {s.node} → {s.peer_node} {s.peer_address}: {s.state}"
                      for s in down + [s for s in interconnect if s.established])
+    # A session down on a TCP MD5 mismatch (RFC 2385) says only Connect or Active: the
+    # kernels' drop counters at both ends name the cause.
+    ends = dict.fromkeys(n for s in down for n in (s.node, s.peer_node))
+    evidence += tuple(line for node in ends for line in tcp_md5.drops(lab.runtime, node).lines())
     expected = sum(1 for s in lab.plan.sessions if s.interconnect)
     passed = not down and len(interconnect) == expected
     return Verdict("mesh-formed", passed,

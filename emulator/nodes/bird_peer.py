@@ -83,6 +83,7 @@ def render(plan: Plan, node: Node) -> str:
             f"  local {near_end(session, node.name)} as {node.asn};",
             f"  neighbor {address} as {asn};",
             f"  hold time {plan.timers.hold};",
+            *([f'  password "{session.md5_key}";  # TCP MD5, RFC 2385'] if session.md5_key else []),
             f"  keepalive time {plan.timers.keepalive};",
             "  connect delay time 0;",
             "  connect retry time 1;",

@@ -39,6 +39,8 @@ def neighbor(plan: Plan, node: Node, session: BgpSession, extra: list[str]) -> l
         f"  local-as {getattr(session, f'{mine}_asn')};",
         f"  peer-as {getattr(session, f'{theirs}_asn')};",
         f"  hold-time {plan.timers.hold};",
+        # RFC 2385: ExaBGP sets the key on its own socket and its listener's (TCP_MD5SIG).
+        *([f'  md5-password "{session.md5_key}";'] if session.md5_key else []),
         "  family {", f"    {family} unicast;", "  }",
         *extra,
         "  announce {", f"    {family} {{",

@@ -56,6 +56,8 @@ def render_bgpd(plan: Plan, node: Node, log_file: str) -> str:
         lines += [f" neighbor {address} remote-as {asn}",
                   f" neighbor {address} description {name} {session.name}",
                   f" neighbor {address} timers connect 1"]
+        if session.md5_key:
+            lines.append(f" neighbor {address} password {session.md5_key}")   # RFC 2385
     for family in ("ipv4", "ipv6"):
         lines.append(f" address-family {family} unicast")
         for prefix in node.announces:

@@ -110,6 +110,8 @@ def render(plan: Plan, node: Node) -> str:
             f'    neighbor-address = "{address}"',
             f"    peer-as = {asn}",
             f'    description = "{peer} {session.name}"',
+            *([f'    auth-password = "{session.md5_key}"  # TCP MD5, RFC 2385']
+              if session.md5_key else []),
             "  [neighbors.transport.config]",
             f'    local-address = "{near_end(session, node.name)}"',
             "  # Retry a lost session after a second; no graceful restart (RFC 4724).",

@@ -42,7 +42,9 @@ def _group(title: str, name: str, asn: int, extra: list[str], plan: Plan, node: 
     for session in sessions:
         address, peer, _ = far_end(session, node.name)
         lines += [f"\tneighbor {address} {{", f'\t\tdescr "{peer} {session.name}"',
-                  f"\t\tlocal-address {near_end(session, node.name)}", "\t}"]
+                  f"\t\tlocal-address {near_end(session, node.name)}",
+                  *([f"\t\ttcp md5sig password {session.md5_key}"] if session.md5_key else []),
+                  "\t}"]
     return lines + ["}", ""]
 
 

@@ -37,6 +37,7 @@ class ExpectedNeighbor:
     peer: str                       # the node at the other end
     over: str                       # the interface the session runs over
     purpose: str                    # microsoft | route-server | partner | member | peer-router
+    tcp_md5: str = ""               # where the session's TCP MD5 key (RFC 2385) is set, if any
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,10 @@ def _over(plan: Plan, node: Node, address: str) -> str:
     return "?"
 
 
+def _connection(plan: Plan, lag: str | None) -> str:
+    return next((l.connection for l in plan.lags if l.name == lag), "?")
+
+
 def _neighbors(plan: Plan, node: Node) -> list[ExpectedNeighbor]:
     found = []
     for session in plan.sessions_of(node.name):
@@ -111,8 +116,12 @@ def _neighbors(plan: Plan, node: Node) -> list[ExpectedNeighbor]:
         address = session.b_address if mine else session.a_address
         other = session.b_node if mine else session.a_node
         asn = session.b_asn if mine else session.a_asn
+        # The key itself stays out of the contract (printed, kept in reports): it says where.
+        md5 = (f"connection {_connection(plan, session.lag)}'s md5-key"
+               if session.md5_key else "")
         found.append(ExpectedNeighbor(address, asn, local, session.family, other,
-                                      _over(plan, node, local), _purpose(plan, node, other, asn)))
+                                      _over(plan, node, local), _purpose(plan, node, other, asn),
+                                      md5))
     return found
 
 

@@ -111,6 +111,7 @@ class BgpSession:
     b_address: str
     b_asn: int
     lag: str | None = None   # the interconnect LAG it runs over, if any
+    md5_key: str = field(default="", repr=False)   # TCP MD5 key (RFC 2385), "" for none: a secret
 
     @property
     def interconnect(self) -> bool:

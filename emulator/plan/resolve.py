@@ -171,7 +171,7 @@ def resolve(topo: Topology, base_dir: Path | None = None) -> Plan:
             for family, a, b in (("ipv4", a4, b4), ("ipv6", a6, b6)):
                 sessions.append(BgpSession(f"{lag.name}-{family[-2:]}", family, link.peer_router,
                                            _bare(a), topo.peering.peer_asn, edge, _bare(b),
-                                           MICROSOFT_ASN, lag.name))
+                                           MICROSOFT_ASN, lag.name, conn.md5_key or ""))
 
     def lan_session(name: str, a: str, a_asn: int, b: str, b_asn: int) -> None:
         for family in ("ipv4", "ipv6"):

@@ -181,6 +181,27 @@ class Link(Model):
     check6 = field_validator("ipv6", mode="before")(_link_subnet(6))
 
 
+# RFC 2385 keys as Linux takes them (TCP_MD5SIG_MAXKEYLEN: 80 octets), in characters every
+# router program's configuration and ExaBGP's accept unquoted or in double quotes alike.
+MD5_KEY = re.compile(r"[A-Za-z0-9!$%&()*+,\-./:<=>?@\[\]^_|~]{1,80}")
+
+
+def _md5_key(value: object) -> str | None:
+    """The connection's TCP MD5 key (RFC 2385); never repeated in an error (it is a secret)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be a string (quote it in YAML)")
+    if not MD5_KEY.fullmatch(value):
+        bad = sorted({c for c in value if not MD5_KEY.fullmatch(c)})
+        raise ValueError(
+            f"a TCP MD5 key (RFC 2385) must be 1 to 80 characters (Linux TCP_MD5SIG_MAXKEYLEN) "
+            f"of letters, digits and !$%&()*+,-./:<=>?@[]^_|~; the key given has "
+            f"{len(value)} character(s)"
+            + (f", among them {', '.join(repr(c) for c in bad)}" if bad else ""))
+    return value
+
+
 class Connection(Model):
     """A peering connection at a location; it yields a two-link BGP mesh."""
 
@@ -193,6 +214,11 @@ class Connection(Model):
     use_for_peering_service: bool = True
     lag: Lag = Lag()
     links: list[Link]
+    # TCP MD5 signatures (RFC 2385) on every BGP session of the connection's links: the edge
+    # signs with it, and so must the peer's routers.
+    md5_key: str | None = None
+
+    check_md5 = field_validator("md5_key", mode="before")(_md5_key)
 
 
 class Location(Model):
