@@ -87,6 +87,9 @@ def snapshot(lab: str) -> dict[str, Any]:
                               for r in e.routes()]} for e in found.edges],
         "faults": [{"scenario": f.scenario, "target": f.target, "member": f.member}
                    for f in faults],
+        # Programs that died (a router's, or the LACP speaker of one): Recover restarts them.
+        "stopped": [{"node": p.node, "program": p.name, "what": p.what, "pid": p.pid,
+                     "text": p.describe()} for p in found.stopped],
         "timeline": events,
     }
 

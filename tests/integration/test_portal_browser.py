@@ -22,6 +22,7 @@ import pytest
 
 from emulator.core import wait
 from emulator.core.errors import WaitTimeout
+from emulator.core.labdir import LabDir
 from emulator.lab import lifecycle
 from tests.conftest import ROOT
 
@@ -271,6 +272,19 @@ def test_a_turn_up_through_the_portal(portal_url, browser, lab_removed_afterward
     assert re.search(r"sent \d+, lost \d+", walk.find("#recover-log").text)
     walk.shown("#timeline tr.ev-recover")
     walk.shot("recovered-with-probe", focus="#recover-log")
+
+    # A router program dies: the lab view names it; Recover starts it again.
+    pid_file = LabDir(LAB).node("sea-pr1") / "bgpd.pid"
+    os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+    gone = walk.shown('#stopped li[data-node="sea-pr1"][data-program="bgpd"]', "process_exit")
+    assert "sea-pr1: bgpd not running" in gone.text
+    walk.shot("program-stopped", focus="#stopped")
+    walk.click("#recover")
+    walk.shown('#recover-log[data-state="succeeded"]', "ebgp_session", RECOVER_SECONDS,
+               text="restarted sea-pr1's bgpd")
+    wait.until("daemon_socket", lambda: walk.find("#stopped").is_displayed(),
+               lambda shown: "the lab view still lists a stopped program" if shown else "")
+    walk.shot("program-restarted", focus="#recover-log")
 
     # The lab removed from the CLI meanwhile: the open page says so, a reload gets a clear page.
     lifecycle.down(LAB)

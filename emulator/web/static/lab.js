@@ -31,6 +31,10 @@ document.addEventListener("DOMContentLoaded", () => {
       '<tr class="ev ev-' + esc(e.kind) + '"><td>' + e.at.toFixed(3) + "</td><td>" + esc(e.kind) + "</td><td>" + esc(e.text) + "</td></tr>").join("");
     document.getElementById("faults").textContent = s.faults.length ?
       s.faults.map((f) => f.scenario + " " + f.target + (f.member > 1 ? " member " + f.member : "")).join(", ") : "none";
+    const stopped = document.getElementById("stopped");
+    stopped.hidden = !s.stopped.length;
+    stopped.innerHTML = s.stopped.length ? "<strong>Not running</strong> (Recover starts them again):<ul>" +
+      s.stopped.map((p) => '<li data-node="' + esc(p.node) + '" data-program="' + esc(p.program) + '">' + esc(p.text) + "</li>").join("") + "</ul>" : "";
   }
   portal.live("/labs/" + encodeURIComponent(lab) + "/stream", render, (gone) => {
     portal.showGone(gone.error);
