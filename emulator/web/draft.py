@@ -30,8 +30,10 @@ from emulator.topology.validate import validate
 BASICS = ("lab", "peering.subscription", "peering.resource-group", "peering.name",
           "peering.peer-asn")
 CONFIGURATION = ("peering.kind", "peering.microsoft-network", "peering.sku", "connections")
-CONNECTION_KEYS = ("name", "location", "bandwidth-gbps", "session-address-provider",
-                   "use-for-peering-service")
+CONNECTION_SHOWN = ("name", "location", "bandwidth-gbps", "session-address-provider",
+                    "use-for-peering-service")
+# The key is a field findings land on, never a value the forms show back (only whether it is set).
+CONNECTION_KEYS = (*CONNECTION_SHOWN, "md5-key")
 # The metros a connection can be placed at: those the lab knows (emulator.topology.generate).
 METROS = generate.METROS
 BANDWIDTHS = (10, 20, 40, 80, 100)
@@ -215,6 +217,9 @@ def add_connection(draft: Draft, fields: dict[str, Any]) -> int:
         "session-address-provider": str(fields.get("session-address-provider", "Peer")),
         "use-for-peering-service": _truth(fields.get("use-for-peering-service", True)),
         "lag": _lag(bandwidth), "links": [{"peer-router": name} for name in pair]})
+    key = fields.get("md5-key")
+    if key not in (None, ""):
+        connections[-1]["md5-key"] = key            # validated with the rest (MAPS rules, format)
     return len(connections) - 1
 
 
@@ -239,8 +244,9 @@ def values(draft: Draft) -> dict[str, Any]:
             **{f"peering.{k}": peering.get(k, "") for k in
                ("subscription", "resource-group", "name", "peer-asn", "kind",
                 "microsoft-network", "sku")},
-            "connections": [{k: c.get(k) for k in CONNECTION_KEYS}
-                            | {"members": (c.get("lag") or {}).get("members", 2),
+            "connections": [{k: c.get(k) for k in CONNECTION_SHOWN}
+                            | {"md5": bool(c.get("md5-key")),
+                               "members": (c.get("lag") or {}).get("members", 2),
                                "links": [link.get("peer-router") for link in c.get("links") or []]}
                             for c in data.get("connections") or []]}
 

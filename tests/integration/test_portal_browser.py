@@ -33,6 +33,7 @@ SHOTS = Path(os.environ.get("MAPSLAB_TEST_OUTPUT", ROOT / "out" / "portal"))
 # Deployment: the whole of `mapslab up` (LACP, then BGP, then the prefixes).
 DEPLOY_SECONDS = sum(wait.BUDGETS[b] for b in ("lacp_setup", "ebgp_session", "prefixes"))
 # Recovery: settle (LACP, BGP, prefixes) and the probe.
+MD5_KEY = "contoso-ix-walk"
 RECOVER_SECONDS = sum(wait.BUDGETS[b] for b in ("lacp_recovery", "ebgp_session", "prefixes"))
 
 pytestmark = [
@@ -174,9 +175,12 @@ def test_a_turn_up_through_the_portal(portal_url, browser, lab_removed_afterward
     Select(walk.find("#c-bandwidth")).select_by_value("20")
     assert walk.find("#c-provider").get_attribute("value") == "Peer"
     assert walk.find("#c-peering-service").is_selected()
+    walk.type("#c-md5", MD5_KEY)                          # optional: TCP MD5 on its sessions
     walk.shot("connection-dialog")
     walk.click("#connection-save")
-    walk.shown('#connections tr[data-field="connections[0]"]', text="sea-1")
+    row = walk.shown('#connections tr[data-field="connections[0]"]', text="sea-1")
+    assert row.find_element("css selector", "td.md5").text == "Set"
+    assert MD5_KEY not in browser.page_source             # never shown back
     walk.shot("configuration")
     walk.click("#configuration-next")
     walk.shown("#review-verdict.bad", text="Validation failed")
@@ -204,6 +208,8 @@ def test_a_turn_up_through_the_portal(portal_url, browser, lab_removed_afterward
     walk.shown('#connections tr[data-connection="sea-1"] td.state', "ebgp_session",
                text="Active")
     assert walk.find("#essentials input[value='64500']").get_attribute("readonly") is not None
+    with lifecycle.attached(LAB) as running:          # Active with the key on every session
+        assert {s.md5_key for s in running.plan.sessions if s.interconnect} == {MD5_KEY}
     walk.shot("peering-active")
     walk.click("nav.side a[href='/']")
     walk.shown(f'#peerings tr[data-lab="{LAB}"]', text="Active")

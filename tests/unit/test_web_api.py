@@ -358,3 +358,19 @@ def test_a_port_in_use_is_one_clear_line_and_exit_2(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: cannot listen on 127.0.0.1 port ")
     assert "Traceback" not in err
+
+
+def test_the_connection_dialogs_md5_key_goes_to_the_file_and_is_never_shown_back(browser):
+    draft = browser.draft()
+    browser.post(f"/api/drafts/{draft}/basics", {"lab": "h5unit", "peer-asn": "64500"})
+    answer = browser.post(f"/api/drafts/{draft}/connections",
+                          {"location": "sea", "bandwidth-gbps": "20", "md5-key": "contoso-ix-1"})
+    shown = answer.json()["values"]["connections"][0]
+    assert shown["md5"] is True and "contoso-ix-1" not in answer.text
+    review = browser.post(f"/api/drafts/{draft}/review").json()
+    assert "md5-key: contoso-ix-1" in review["topology"]       # the file the user downloads
+    # A key no router can take is a finding on the connection, without the key in it.
+    second = browser.post(f"/api/drafts/{draft}/connections",
+                          {"location": "sea", "bandwidth-gbps": "20", "md5-key": "two words"})
+    assert "FORMAT" in rules_on(second, "connections[1].md5-key")
+    assert "two words" not in second.text

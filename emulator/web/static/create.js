@@ -30,7 +30,7 @@ document.addEventListener("DOMContentLoaded", () => {
       row.innerHTML = "<td>" + portal.esc(c.name) + "</td><td>" + portal.esc(c.location) + "</td><td>" +
         portal.esc(c["bandwidth-gbps"]) + " Gbps (" + portal.esc(c.members) + " \u00d7 LAG member)</td><td>" +
         portal.esc(c["session-address-provider"]) + "</td><td>" + (c["use-for-peering-service"] ? "Enabled" : "Disabled") +
-        "</td><td>" + portal.esc(c.links.join(", ")) + '</td><td><button type="button" data-remove="' + i +
+        '</td><td class="md5">' + (c.md5 ? "Set" : "None") + "</td><td>" + portal.esc(c.links.join(", ")) + '</td><td><button type="button" data-remove="' + i +
         '">Delete</button><div class="findings"></div></td>';
       body.appendChild(row);
     });
@@ -132,7 +132,9 @@ document.addEventListener("DOMContentLoaded", () => {
       "location": document.getElementById("c-location").value,
       "session-address-provider": document.getElementById("c-provider").value,
       "bandwidth-gbps": document.getElementById("c-bandwidth").value,
-      "use-for-peering-service": document.getElementById("c-peering-service").checked});
+      "use-for-peering-service": document.getElementById("c-peering-service").checked,
+      "md5-key": document.getElementById("c-md5").value});
+    document.getElementById("c-md5").value = "";
     if (data) { connections(data.values); showRows(data.findings); }
   });
   document.querySelector("#connections tbody").addEventListener("click", async (e) => {
