@@ -287,3 +287,20 @@ def test_up_destroys_the_lab_when_it_fails(seattle, tmp_path, tools_present, mon
     with pytest.raises(WaitTimeout, match="lacp_setup"):
         containerlab.up(seattle, tmp_path, run=docker)
     assert docker.asked[-1][:2] == ["containerlab", "destroy"]
+
+
+def test_a_connections_md5_key_reaches_both_ends_in_the_containers(tmp_path):
+    """The same plan, the same key: the edge's per-link ExaBGP and the peer's FRR sign."""
+    from emulator.plan.resolve import resolve
+    from emulator.topology.loader import parse
+    from tests.conftest import ROOT
+    text = (ROOT / "topologies" / "seattle.yaml").read_text().replace(
+        "    use-for-peering-service: true\n",
+        "    use-for-peering-service: true\n    md5-key: contoso-ix-sea-1\n")
+    plan = resolve(parse(text, str(ROOT / "topologies" / "seattle.yaml")))
+    out = containerlab.render(plan, tmp_path / "md5").out_dir
+    edge = (out / "nodes/sea-ms1/lag0/exabgp.conf").read_text()
+    assert edge.count('md5-password "contoso-ix-sea-1";') == 2
+    assert "md5" not in (out / "nodes/sea-ms1/internet/exabgp.conf").read_text()
+    bgpd = (out / "nodes/sea-pr1/frr/bgpd.conf").read_text()
+    assert " neighbor 198.18.0.1 password contoso-ix-sea-1" in bgpd
