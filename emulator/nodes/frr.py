@@ -84,10 +84,44 @@ def render_bgpd(plan: Plan, node: Node, log_file: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def start(runtime: Host, plan: Plan, node: Node, d: Path) -> None:
-    """Start zebra, wait for its zserv socket (bgpd retries only after 10 s), then bgpd.
+# Static routes are staticd's (FRR 7.2 and later). An operator's own file often has them for
+# the aggregates it announces: `ip route 192.0.2.0/24 Null0` beside `network 192.0.2.0/24`, with
+# BGP's import check on (the network is announced only while the RIB holds that route).
+_STATIC_ROUTE = re.compile(r"^\s*ip(v6)? route\s")
+_VRF = re.compile(r"^vrf (\S+)\s*$")
+_VRF_END = re.compile(r"^(exit-vrf|exit|end)\s*$")
 
-    d/bgpd.conf is there already: the lab's rendering or a copy of the user's own file.
+
+def static_routes(config: str) -> str:
+    """The file's static routes, each in its `vrf` block where it has one: what staticd reads.
+
+    staticd does not read an integrated frr.conf on its own: a block it has no node for
+    (`interface ...` in FRR 8.4) fails, and the block's `exit` then leaves configuration mode,
+    so every later command fails too. vtysh boots such a file by sending each command to the
+    daemons that know it; the lab gives staticd only its own commands instead."""
+    out: list[str] = []
+    vrf = None
+    for line in config.splitlines():
+        if (found := _VRF.match(line)) is not None:
+            vrf = found.group(1)
+        elif vrf is not None and _VRF_END.match(line):
+            vrf = None
+        elif _STATIC_ROUTE.match(line):
+            out += [f"vrf {vrf}", f" {line.strip()}", "exit-vrf"] if vrf else [line.strip()]
+    return "\n".join(out) + "\n" if out else ""
+
+
+def needs_staticd(config: str) -> bool:
+    """Whether the configuration holds static routes (top level or in a `vrf` block)."""
+    return bool(static_routes(config))
+
+
+def start(runtime: Host, plan: Plan, node: Node, d: Path) -> None:
+    """Start zebra, wait for its zserv socket (bgpd retries only after 10 s), staticd where the
+    file has static routes, then bgpd.
+
+    d/bgpd.conf is there already: the lab's rendering or a copy of the user's own file. Each
+    daemon reads the whole file and applies its own commands.
     """
     if not (d / "bgpd.conf").exists():
         (d / "bgpd.conf").write_text(render_bgpd(plan, node, str(d / "bgpd.log")))
@@ -96,7 +130,7 @@ def start(runtime: Host, plan: Plan, node: Node, d: Path) -> None:
     for name in ("bgpd.conf", "zebra.conf"):
         shutil.chown(d / name, "frr", "frr")
     # A killed zebra leaves its socket behind; bgpd must not mistake it for a live one.
-    for stale in ("zserv.api", "zebra.pid", "bgpd.pid"):
+    for stale in ("zserv.api", "zebra.pid", "staticd.pid", "bgpd.pid"):
         (d / stale).unlink(missing_ok=True)
     common = ["-A", "127.0.0.1", "-P", "0", "--vty_socket", str(d), "-z", str(d / "zserv.api")]
     runtime.run(node.name, _private_tmp(d, ["/usr/lib/frr/zebra", "-d", *common, "-f",
@@ -104,6 +138,14 @@ def start(runtime: Host, plan: Plan, node: Node, d: Path) -> None:
                                             "--log", f"file:{d}/zebra.log"]))
     wait.until("daemon_socket", lambda: (d / "zserv.api").exists(),
                lambda ok: "" if ok else f"{d / 'zserv.api'} not there yet")
+    routes = static_routes((d / "bgpd.conf").read_text(errors="replace"))
+    if routes:
+        (d / "staticd.conf").write_text(routes)
+        shutil.chown(d / "staticd.conf", "frr", "frr")
+        runtime.run(node.name, _private_tmp(d, ["/usr/lib/frr/staticd", "-d", *common, "-f",
+                                                str(d / "staticd.conf"), "-i",
+                                                str(d / "staticd.pid"),
+                                                "--log", f"file:{d}/staticd.log"]))
     runtime.run(node.name, _private_tmp(d, ["/usr/lib/frr/bgpd", "-d", *common, "-f",
                                             str(d / "bgpd.conf"), "-i", str(d / "bgpd.pid"),
                                             "--log", f"file:{d}/bgpd.log"]))
@@ -194,7 +236,8 @@ class Frr:
     title = "FRR"
     roles = frozenset({Role.PEER_ROUTER})
     config_name = "bgpd.conf"
-    daemons = ("zebra", "bgpd")            # their pid files in the node's directory
+    # Their pid files in the node's directory (staticd's only where it was started).
+    daemons = ("zebra", "staticd", "bgpd")
     # zebra learns interfaces and addresses from the kernel as they come. Started first because
     # bgpd waits a second after reading its configuration before it connects anywhere (FRR's
     # BGP_INIT_START_TIMER): two FRR routers' iBGP session is the last one up otherwise.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -135,6 +136,8 @@ def render(plan: Plan, node: Node) -> str:
 
 # gobgpd logs one JSON object per line; a TOML error carries "(line, column)" in its Error.
 _LINE = re.compile(r"\((\d+), \d+\)")
+# ...and a YAML error "yaml: line 3: mapping values are not allowed in this context".
+_YAML_LINE = re.compile(r"yaml: line (\d+): ")
 
 
 # A key the schema does not know: "'neighbors[0].config' has invalid keys: peer-typo" (no line).
@@ -145,7 +148,7 @@ def _line_of_key(path: Path, found: re.Match[str] | None) -> int | None:
     """The first line that sets the key gobgpd named, so the user is pointed at it."""
     if found is None:
         return None
-    setting = re.compile(rf'^\s*"?{re.escape(found.group(1))}"?\s*=')
+    setting = re.compile(rf'^\s*(- )?"?{re.escape(found.group(1))}"?\s*[=:]')
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
@@ -169,9 +172,10 @@ def check_config(path: Path) -> list[ConfigProblem]:
         if not isinstance(record, dict) or record.get("level") not in ("fatal", "error"):
             continue
         error = str(record.get("Error") or record.get("msg") or "")
-        where = _LINE.search(error)
+        where = _LINE.search(error) or _YAML_LINE.search(error)
         line = int(where.group(1)) if where else _line_of_key(path, _INVALID_KEYS.search(error))
-        message = _LINE.sub("", error).replace("While parsing config: ", "").strip(" :")
+        message = _YAML_LINE.sub("yaml: ", _LINE.sub("", error))
+        message = message.replace("While parsing config: ", "").strip(" :")
         problems.append(ConfigProblem(str(path), line,
                                       " ".join(message.split()) or str(record.get("msg"))))
     return problems or [ConfigProblem(str(path), None, out[-400:] or "gobgpd --dry-run failed")]
@@ -188,20 +192,42 @@ def gobgp(d: Path | str, *command: str) -> list[str]:
     return ["gobgp", "--target", target, "-j", *command]
 
 
+# gobgpd reads TOML, YAML or JSON, by the file's extension (3.10 does so whatever `-t` says). A
+# user's file is copied to gobgpd.toml in the node's directory: its own name says what it holds.
+CONFIG_TYPES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+
+
+def config_type(node: Node) -> str:
+    """What the node's configuration is written in: its file's extension (TOML by default, and
+    for the lab's own rendering)."""
+    return CONFIG_TYPES.get(Path(node.config).suffix.lower(), "toml") if node.config else "toml"
+
+
+def config_file(node: Node, d: Path) -> Path:
+    """The file gobgpd is started on: d/gobgpd.toml, or a copy of it named for its format."""
+    kind = config_type(node)
+    if kind == "toml":
+        return d / "gobgpd.toml"
+    path = d / f"gobgpd.{kind}"
+    shutil.copyfile(d / "gobgpd.toml", path)
+    return path
+
+
 def start(host: Host, plan: Plan, node: Node, d: Path) -> None:
     """Start gobgpd on d/gobgpd.toml (the lab's rendering or the user's own file), wait until it
     has read the file, originate the node's prefixes, then start the FIB loop beside it."""
     if not (d / "gobgpd.toml").exists():
         (d / "gobgpd.toml").write_text(render(plan, node))
     (d / "api.sock").unlink(missing_ok=True)
-    pid = daemon.spawn(host, node.name, ["gobgpd", "-f", str(d / "gobgpd.toml"), "-p",
+    config = config_file(node, d)
+    pid = daemon.spawn(host, node.name, ["gobgpd", "-f", str(config), "-p",
                                          "-l", "info", "--pprof-disable",
                                          "--api-hosts", api(d)], d, PID_NAME)
     # The global AS is set only once the file is read; a route added before that is lost,
     # and one added before the file's import policy exists escapes it (RECIPES).
     daemon.await_ready(node.name, pid, d / f"{PID_NAME}.log",
                        lambda: _configured(host, node, d), "gobgpd")
-    _refuse_dropped_policy(d / "gobgpd.toml", d / f"{PID_NAME}.log")
+    _refuse_dropped_policy(config, d / f"{PID_NAME}.log")
     for prefix in node.announces:
         family = "ipv6" if ":" in prefix else "ipv4"
         host.run(node.name, ["gobgp", "--target", api(d), "global", "rib", "add", "-a", family,

@@ -2,10 +2,10 @@
 
 A router program that was killed or crashed leaves its pid file behind (FRR, BIRD and the
 programs the lab spawns all do): a pid file naming no live process is a program that stopped.
-A node kind lists its programs' pid-file names in `daemons` (FRR: zebra and bgpd); a Microsoft
-edge runs one ExaBGP (emulator.nodes.edge_bgp). A pid file that cannot be read says nothing
-(not started yet): only a recorded pid
-that is gone counts.
+A node kind lists its programs' pid-file names in `daemons` (FRR: zebra, staticd where it
+runs, and bgpd); a Microsoft edge runs one ExaBGP (emulator.nodes.edge_bgp). A pid file that
+cannot be read says nothing (not started, or not started yet): only a recorded pid that is gone
+counts.
 """
 from __future__ import annotations
 

@@ -144,4 +144,5 @@ def test_the_agents_plan_names_no_path_of_the_rendering_machine(own_routers, tmp
     containerlab.render(with_config(own_routers, "sea-pr2", own), tmp_path / "out")
     text = (tmp_path / "out/nodes/sea-pr2/program.json").read_text()
     assert str(tmp_path) not in text
-    assert planfile.from_dict(json.loads(text)["plan"]).node("sea-pr2").config is None
+    # Only the file's name, which says its format (GoBGP reads TOML, YAML or JSON by it).
+    assert planfile.from_dict(json.loads(text)["plan"]).node("sea-pr2").config == "pr2.conf"

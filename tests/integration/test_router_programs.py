@@ -142,3 +142,41 @@ def test_shipped_own_router_example_passes_every_check(tmp_path, source):
                                                                result.stdout, re.M)}
     assert judged == dict.fromkeys(checks.CHECKS, "PASS"), output
     assert lab_module.leftovers(lab) == []
+
+
+def test_a_gobgp_configuration_written_in_yaml_runs_as_written(tmp_path):
+    """The shipped GoBGP file, as the same settings in YAML: every check passes, so the lab
+    started gobgpd on a file named for the format the user's file name says."""
+    import tomllib
+    import yaml
+    source = ROOT / "topologies" / "configs" / "gobgp-sea-pr2.toml"
+    own = tmp_path / "sea-pr2.yaml"
+    own.write_text(yaml.safe_dump(tomllib.loads(source.read_text()), sort_keys=False))
+    path = _example_copy(tmp_path, "seattle-gobgp.yaml", "itgobgpyaml")
+    path.write_text(path.read_text().replace("config: configs/gobgp-sea-pr2.toml",
+                                             f"config: {own}"))
+    with lab_named("itgobgpyaml", path) as running:
+        assert [(v.check, v.evidence[:2]) for v in checks.run_all(running) if not v.passed] == []
+        pid = int((running.node_dir("sea-pr2") / "gobgpd.pid").read_text().split()[0])
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert argv[argv.index(b"-f") + 1].endswith(b"/gobgpd.yaml")
+
+
+def test_an_operators_integrated_frr_configuration_runs_with_its_static_routes(tmp_path):
+    """An frr.conf as an operator keeps one (tests/fixtures/own-config/frr-operator-sea-pr1.conf):
+    peer groups, interface blocks, and the aggregate pinned by `ip route ... Null0` with BGP's
+    import check on. The lab starts staticd for it, so the aggregate is announced, and every
+    check passes."""
+    own = ROOT / "tests" / "fixtures" / "own-config" / "frr-operator-sea-pr1.conf"
+    path = topology_copy(tmp_path, "itfrrops")
+    text = path.read_text()
+    first = text.index("    software: frr\n") + len("    software: frr\n")
+    path.write_text(text[:first] + f"    config: {own}\n" + text[first:])
+    with lab_named("itfrrops", path) as running:
+        d = running.node_dir("sea-pr1")
+        assert (d / "staticd.pid").exists() and not (running.node_dir("sea-pr2")
+                                                      / "staticd.pid").exists()
+        assert [(v.check, v.evidence[:2]) for v in checks.run_all(running) if not v.passed] == []
+        # The static route is what lets `network 192.0.2.0/24` through the import check.
+        table = running.runtime.run("sea-pr1", ["ip", "route", "show", "192.0.2.0/24"]).stdout
+        assert "blackhole 192.0.2.0/24" in table, table

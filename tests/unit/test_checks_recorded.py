@@ -42,8 +42,9 @@ def test_a_working_lab_passes_every_check(lab_of):
     assert found["mesh-formed"].summary == "4 of 4 interconnect sessions Established"
     assert found["lag-before-bgp"].summary == "4 session start(s) with the LAG up, 0 without"
     assert "the internet holds 16 of 16 Microsoft prefixes" in found["no-readvertisement"].evidence
-    # everything the checks asked was in the recording
-    assert lab.host.unanswered == []
+    # everything the checks asked was in the recording, but for the pid file of FRR's staticd:
+    # it runs only for a file with static routes, and was as absent in the lab as here
+    assert [(node, key) for node, key in lab.host.unanswered if key != "file-staticd.pid"] == []
 
 
 def test_a_link_down_fails_the_mesh_naming_both_sessions(lab_of):

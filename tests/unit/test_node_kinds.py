@@ -135,6 +135,8 @@ def test_program_accepts_the_lab_made_configuration(software, name, tmp_path):
     ("openbgpd", "openbgpd/broken.conf", 6, "AS 8O75 is bad"),
     ("gobgp", "gobgp/broken.toml", 8, "two dots"),
     ("gobgp", "gobgp/broken-key.toml", 14, "invalid keys: maximum-prefix"),
+    ("gobgp", "gobgp/broken.yaml", 3, "yaml: mapping values are not allowed"),
+    ("gobgp", "gobgp/broken-key.yaml", 51, "invalid keys: peer-ass"),
     ("bird", "bird/broken.conf", 9, "syntax error"),
 ])
 def test_program_rejects_a_broken_file_with_file_and_line(software, broken, line, words, tmp_path):
@@ -426,3 +428,44 @@ def test_gobgp_start_refuses_a_config_whose_policies_were_dropped(tmp_path):
                    '"Error":"duplicate statement name"}\n')
     with pytest.raises(TopologyError, match="without any routing policy"):
         _refuse_dropped_policy(tmp_path / "gobgpd.toml", log)
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "yml", "json"])
+def test_gobgp_takes_a_configuration_in_yaml_or_json_by_its_extension(suffix, tmp_path):
+    """gobgpd reads TOML, YAML and JSON; the lab copies a user's file to gobgpd.toml, so it
+    starts gobgpd with the type the user's own file name says."""
+    import json
+    import tomllib
+    import yaml
+    needs("gobgpd")
+    data = tomllib.loads(rendering("gobgp", "sea-pr2"))
+    path = tmp_path / f"pr2.{suffix}"
+    path.write_text(json.dumps(data) if suffix == "json" else yaml.safe_dump(data))
+    assert gobgp.check_config(path) == []
+    node = replace(plan_with("gobgp").node("sea-pr2"), config=str(path))
+    assert gobgp.config_type(node) == ("json" if suffix == "json" else "yaml")
+    assert gobgp.config_type(replace(node, config=None)) == "toml"
+    # gobgpd 3.10 reads a file by its extension, whatever `-t` says: the copy is named for it.
+    d = tmp_path / "node"
+    d.mkdir()
+    shutil.copyfile(path, d / "gobgpd.toml")
+    started = gobgp.config_file(node, d)
+    assert started.name == f"gobgpd.{gobgp.config_type(node)}"
+    assert started.read_bytes() == path.read_bytes() and gobgp.check_config(started) == []
+
+
+def test_frr_runs_staticd_only_for_a_file_with_static_routes():
+    from emulator.nodes import frr
+    operator = (ROOT / "tests" / "fixtures" / "own-config" / "frr-operator-sea-pr1.conf")
+    assert frr.static_routes(operator.read_text()) == ("ip route 192.0.2.0/24 Null0\n"
+                                                       "ipv6 route 2001:db8:100::/48 Null0\n")
+    in_vrf = ("vrf blue\n description lab\n ipv6 route 2001:db8::/32 blackhole\nexit-vrf\n"
+              "ip route 0.0.0.0/0 100.127.0.1\n")
+    assert frr.static_routes(in_vrf) == ("vrf blue\n ipv6 route 2001:db8::/32 blackhole\n"
+                                         "exit-vrf\nip route 0.0.0.0/0 100.127.0.1\n")
+    lab_made = frr.render_bgpd(plan_with("frr"), plan_with("frr").node("sea-pr1"), "/tmp/x")
+    assert not frr.needs_staticd(lab_made)
+    # A route-map or prefix-list line that merely mentions routes is not a static route.
+    assert not frr.needs_staticd("ip prefix-list X seq 5 permit 192.0.2.0/24\n"
+                                 "route-map ip-route permit 10\n")
+    assert "staticd" in frr.Frr.daemons

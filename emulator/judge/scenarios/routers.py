@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from emulator.lab.lifecycle import Lab
     from emulator.plan.model import Lag
 
-# The pid files of the peer-router programs the lab starts (FRR's zebra and bgpd, BIRD,
+# The pid files of the peer-router programs the lab starts (FRR's zebra, staticd and bgpd, BIRD,
 # OpenBGPD's bgpd, GoBGP's gobgpd).
-PEER_ROUTER_PIDFILES = ("bgpd.pid", "zebra.pid", "bird.pid", "gobgpd.pid")
+PEER_ROUTER_PIDFILES = ("bgpd.pid", "staticd.pid", "zebra.pid", "bird.pid", "gobgpd.pid")
 
 
 def interfaces(lab: Lab, node: str) -> list[str]:

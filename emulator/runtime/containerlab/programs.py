@@ -160,9 +160,10 @@ def start_instructions(plan: Plan, node: Node, program: ContainerProgram,
                        kind: NodeKind) -> dict[str, object]:
     """What the node agent needs to run the kind's start() in the container. The plan's `config`
     paths are the rendering machine's: they mean nothing there (and would make the rendering
-    differ between machines), so they are left out; the node's own file is `config`."""
+    differ between machines), so only their file names are kept (what a kind may read from
+    one: GoBGP, the format); the node's own file is `config`."""
     portable = dataclasses.replace(plan, nodes=tuple(
-        dataclasses.replace(n, config=None) if getattr(n, "config", None) else n
+        dataclasses.replace(n, config=Path(n.config).name) if getattr(n, "config", None) else n
         for n in plan.nodes))
     return {"node": node.name, "config": program.config_file(kind), "dir": program.run_dir,
             "plan": planfile.to_dict(portable)}
