@@ -71,8 +71,7 @@ def restart_stopped(lab: Lab) -> list[liveness.Program]:
     for node in dict.fromkeys(p.node for p in lacp):
         _restart_lacp(lab, node)
     # The edge automation starts a stopped ExaBGP again itself: read what is still missing.
-    programs = ([p for p in observe.stopped_programs(plan, lab.node_dir, lab.host)]
-                if lacp else stopped)
+    programs = observe.stopped_programs(plan, lab.node_dir, lab.host) if lacp else stopped
     for node in dict.fromkeys(p.node for p in programs):
         spec = plan.node(node)
         if spec.role is Role.EDGE:
