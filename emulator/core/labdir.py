@@ -75,7 +75,10 @@ class LabDir:
             text = self.events_file.read_text()
         except FileNotFoundError:
             return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        # A line another process is still appending may be read cut short (its one write(2)
+        # crossed a page, and the size grew page by page): only lines ended by "\n" are whole.
+        whole = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in whole.splitlines() if line.strip()]
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

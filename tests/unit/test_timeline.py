@@ -41,6 +41,20 @@ def session(labdir: LabDir, at: float, state: str, peer: str = "198.18.0.0", lag
     happen(labdir, at, "bgp-state", node="sea-ms1", lag=lag, peer=peer, state=state)
 
 
+def test_a_line_still_being_appended_is_not_read_until_it_is_whole(labdir):
+    """Seen in CI: an edge agent's one write(2) crossed a page boundary and `up` read the
+    events file in between, half a line without its newline."""
+    monitor(labdir, 1.0, True)
+    whole = json.dumps({"time": T0 + 2.0, "kind": "policy-reloaded", "node": "sea-ms1"}) + "\n"
+    with open(labdir.events_file, "a") as out:
+        out.write(whole[:64])                         # where the reader in CI found it cut
+    assert [e["kind"] for e in labdir.events()] == ["lag-state"]
+    assert [e.kind for e in Timeline.read(labdir).events] == ["lag-state"]
+    with open(labdir.events_file, "a") as out:
+        out.write(whole[64:])
+    assert [e["kind"] for e in labdir.events()] == ["lag-state", "policy-reloaded"]
+
+
 def test_nothing_known_before_the_first_sighting(labdir):
     happen(labdir, 0, "lab-created", lab="unit")
     monitor(labdir, 1, up=True, side="peer")          # the peer side does not count
